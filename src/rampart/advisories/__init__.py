@@ -1,0 +1,1 @@
+"""The local advisory database: schema, OSV importers, and updates from sources."""

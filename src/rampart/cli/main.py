@@ -1,0 +1,90 @@
+"""The root ``rampart`` command: global options, sub-command table, and the one error handler."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rampart import __version__
+from rampart.cli import db, scan
+from rampart.cli.settings import Settings, default_cache_dir
+from rampart.errors import RampartError
+
+app = typer.Typer(
+    name="rampart",
+    help="Self-hosted compute protection: find known vulnerabilities on Linux hosts and filesystems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# The command table: every command group is listed here, nowhere else.
+app.add_typer(db.app, name="db")
+app.command(name="scan")(scan.scan_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rampart {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="RAMPART_CACHE_DIR",
+            help="Where the advisory database lives (default: ~/.cache/rampart).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Self-hosted compute protection for Linux fleets."""
+    ctx.obj = Settings(cache_dir=cache_dir or default_cache_dir(), verbose=verbose)
+
+
+def run() -> None:
+    """Entry point: run the app and turn RampartError into one line on stderr and an exit code."""
+    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+    try:
+        code = app(standalone_mode=False)
+    except RampartError as error:
+        if verbose:
+            raise
+        sys.stderr.write(f"rampart: error: {error.message}\n")
+        sys.exit(error.exit_code)
+    except _click_exceptions() as error:
+        _handle_click(error)
+    except KeyboardInterrupt:
+        sys.stderr.write("rampart: interrupted\n")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
+
+
+def _handle_click(error: BaseException) -> None:
+    import click
+
+    if isinstance(error, click.exceptions.Exit):
+        sys.exit(error.exit_code)
+    if isinstance(error, click.exceptions.Abort):
+        sys.stderr.write("rampart: aborted\n")
+        sys.exit(1)
+    assert isinstance(error, click.exceptions.ClickException)
+    error.show()
+    sys.exit(error.exit_code)

@@ -1,0 +1,1 @@
+"""Matching: packages x advisories -> findings, each carrying the evidence of how it matched."""

@@ -1,0 +1,1 @@
+"""Pure renderers: a ScanResult in, text out. Only the CLI writes to the terminal."""
