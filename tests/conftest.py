@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite: where the real advisory data lives, and a private cache dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def vulndata_path() -> Path:
+    """``$RAMPART_VULNDATA`` or ``../shared/vulndata`` beside the project root."""
+    return Path(os.environ.get("RAMPART_VULNDATA", PROJECT_ROOT.parent / "shared" / "vulndata")).resolve()
+
+
+@pytest.fixture(scope="session")
+def vulndata_dir() -> Path:
+    """The shared real advisory data; skips (with the reason) only where the folder is genuinely absent."""
+    path = vulndata_path()
+    if not (path / "osv").is_dir():
+        pytest.skip(f"real advisory data not found at {path}")
+    return path
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty rampart cache directory, also exported as RAMPART_CACHE_DIR."""
+    path = tmp_path / "cache"
+    path.mkdir()
+    monkeypatch.setenv("RAMPART_CACHE_DIR", str(path))
+    return path
