@@ -54,37 +54,11 @@ def root(
 
 
 def run() -> None:
-    """Entry point: run the app and turn RampartError into one line on stderr and an exit code."""
-    verbose = "--verbose" in sys.argv or "-v" in sys.argv
+    """Entry point: run the app; a RampartError becomes one line on stderr and its exit code."""
     try:
-        code = app(standalone_mode=False)
+        app()
     except RampartError as error:
-        if verbose:
+        if "--verbose" in sys.argv or "-v" in sys.argv:
             raise
         sys.stderr.write(f"rampart: error: {error.message}\n")
         sys.exit(error.exit_code)
-    except _click_exceptions() as error:
-        _handle_click(error)
-    except KeyboardInterrupt:
-        sys.stderr.write("rampart: interrupted\n")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-def _click_exceptions() -> tuple[type[BaseException], ...]:
-    import click
-
-    return (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort)
-
-
-def _handle_click(error: BaseException) -> None:
-    import click
-
-    if isinstance(error, click.exceptions.Exit):
-        sys.exit(error.exit_code)
-    if isinstance(error, click.exceptions.Abort):
-        sys.stderr.write("rampart: aborted\n")
-        sys.exit(1)
-    assert isinstance(error, click.exceptions.ClickException)
-    error.show()
-    sys.exit(error.exit_code)

@@ -2,9 +2,145 @@
 
 from __future__ import annotations
 
+import enum
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
+from rampart.cli.settings import Settings, settings_of
 
-def scan_command(ctx: typer.Context) -> None:
+if TYPE_CHECKING:
+    from rampart.model import ScanResult
+    from rampart.scan import ScanOptions
+
+DEFAULT_IGNORE_FILE = Path(".rampartignore.yaml")
+
+
+class OutputFormat(enum.StrEnum):
+    """Report formats; ``auto`` is a table on a terminal and JSON when piped."""
+
+    AUTO = "auto"
+    TABLE = "table"
+    JSON = "json"
+
+
+def scan_command(
+    ctx: typer.Context,
+    target: Annotated[
+        str, typer.Argument(help="Root of the tree to scan: '/' for this host, or a directory.")
+    ] = "/",
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="auto: table on a terminal, JSON when piped.")
+    ] = OutputFormat.AUTO,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to a file.")] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", "-s", help="Only these severities, e.g. HIGH,CRITICAL.")
+    ] = None,
+    ignore_unfixed: Annotated[
+        bool, typer.Option("--ignore-unfixed", help="Hide findings with no fix yet.")
+    ] = False,
+    exit_code: Annotated[
+        int, typer.Option("--exit-code", help="Exit with this code when findings remain (CI).")
+    ] = 0,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Fail (exit 1, or --exit-code) at this severity or worse.")
+    ] = None,
+    ignore_file: Annotated[
+        Path | None,
+        typer.Option("--ignore-file", help="Accepted risks (YAML); default .rampartignore.yaml if present."),
+    ] = None,
+    max_db_age: Annotated[
+        float, typer.Option("--max-db-age", help="Warn when the advisory database is older (days).")
+    ] = 7.0,
+) -> None:
     """Find known vulnerabilities on this host or in a root filesystem directory."""
-    raise NotImplementedError
+    settings = settings_of(ctx)
+    options = _options(settings, severity, ignore_unfixed, fail_on, ignore_file, max_db_age)
+    result = _run(target, options, settings)
+    _write_report(result, options.now, output_format, output, settings)
+    _exit(result, exit_code, fail_on)
+
+
+def _options(
+    settings: Settings,
+    severity: str | None,
+    ignore_unfixed: bool,
+    fail_on: str | None,
+    ignore_file: Path | None,
+    max_db_age: float,
+) -> ScanOptions:
+    from rampart.scan import ScanOptions
+    from rampart.triage.filters import FindingFilter, parse_severities, parse_threshold
+    from rampart.triage.ignore import load_ignore_file
+
+    if fail_on is not None:
+        parse_threshold(fail_on)  # validate before the scan runs
+    if ignore_file is None and DEFAULT_IGNORE_FILE.is_file():
+        ignore_file = DEFAULT_IGNORE_FILE
+    return ScanOptions(
+        database_path=settings.database_path,
+        now=datetime.now(UTC),
+        finding_filter=FindingFilter(parse_severities(severity) if severity else None, ignore_unfixed),
+        ignore_rules=load_ignore_file(ignore_file) if ignore_file else (),
+        max_db_age=timedelta(days=max_db_age),
+    )
+
+
+def _run(target: str, options: ScanOptions, settings: Settings) -> ScanResult:
+    from rampart.scan import scan_path
+
+    with _progress(settings) as progress:
+        return scan_path(target, options, progress)
+
+
+@contextmanager
+def _progress(settings: Settings) -> Iterator[Callable[[int], None] | None]:
+    """A spinner with a file count on stderr when interactive; nothing when piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scanning: 0 files")
+        yield lambda files: bar.update(task, description=f"scanning: {files:,} files")
+
+
+def _write_report(
+    result: ScanResult, now: datetime, output_format: OutputFormat, output: Path | None, settings: Settings
+) -> None:
+    to_terminal = output is None and settings.interactive
+    if output_format is OutputFormat.JSON or (output_format is OutputFormat.AUTO and not to_terminal):
+        from rampart.report.json import render_json
+
+        text = render_json(result, now)
+    else:
+        from rampart.report.table import render_table
+
+        text = render_table(result, now, width=_width(), color=to_terminal)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _width() -> int:
+    import shutil
+
+    return max(80, shutil.get_terminal_size((120, 40)).columns)
+
+
+def _exit(result: ScanResult, exit_code: int, fail_on: str | None) -> None:
+    from rampart.triage.filters import ExitPolicy, parse_threshold
+
+    policy = ExitPolicy(exit_code, parse_threshold(fail_on) if fail_on else None)
+    status = policy.status(result.findings)
+    if status:
+        raise typer.Exit(status)

@@ -1,0 +1,47 @@
+"""The JSON report: schema, escaping, counts that match the rows, and a golden file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from unit.report.sample import NOW, sample_result
+
+from rampart.report.json import SCHEMA, render_json
+
+GOLDEN = Path(__file__).parent / "golden" / "scan.json"
+
+
+def test_json_matches_golden_file() -> None:
+    text = render_json(sample_result(), NOW)
+    if os.environ.get("RAMPART_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text()
+
+
+def test_json_is_ascii_and_keeps_hostile_names_intact() -> None:
+    text = render_json(sample_result(), NOW)
+    assert text.isascii()
+    assert "\x1b" not in text
+    document = json.loads(text)
+    names = {p["name"] for p in document["packages"]}
+    assert "evil\x1b[2J\nname" in names
+
+
+def test_summary_counts_equal_listed_rows() -> None:
+    document = json.loads(render_json(sample_result(), NOW))
+    summary = document["summary"]
+    assert document["schema"] == SCHEMA
+    assert summary["findings"] == len(document["findings"]) == 4
+    assert sum(summary["by_severity"].values()) == len(document["findings"])
+    assert summary["packages"] == len(document["packages"])
+    assert summary["ignored"] == len(document["ignored"]) == 1
+    assert summary["errors"] == len(document["errors"])
+    assert summary["fixable"] == sum(1 for f in document["findings"] if f["status"] == "fixed") == 3
+    assert summary["vulnerable_packages"] == 3
+
+
+def test_database_age_is_computed_from_injected_clock() -> None:
+    document = json.loads(render_json(sample_result(), NOW))
+    assert document["database"]["age_hours"] == 48.0
