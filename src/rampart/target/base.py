@@ -6,10 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from rampart.model import FileError
+
 
 @dataclass(frozen=True)
 class FileInfo:
-    """A regular file inside a target: ``path`` is relative to the target root, POSIX style, no leading '/'."""
+    """A regular file inside a target.
+
+    ``path`` is relative to the target root, POSIX style, no leading '/'; ``mode`` is the full ``st_mode``.
+    """
 
     path: str
     size: int
@@ -21,6 +26,11 @@ class Target(Protocol):
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def errors(self) -> tuple[FileError, ...]:
+        """Parts of the tree the walk could not read (unreadable directories), found so far."""
+        ...
 
     def walk(self) -> Iterator[FileInfo]:
         """Every regular file in the tree, each once."""

@@ -1,0 +1,47 @@
+"""The Extractor protocol every inventory extractor implements, and the ExtractContext it is given.
+
+An extractor owns one file format. ``wants`` is asked about every file of the target, so it must decide
+cheaply from the path (and mode/size) alone; ``extract`` parses the file and returns the packages it lists,
+raising ParseError/LimitExceeded (or OSError) for a file it cannot read. Problems in part of a file that
+do not stop the rest being used (one malformed dpkg stanza) go to ``ExtractContext.add_error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rampart.model import FileError, OsRelease, Package
+from rampart.target.base import FileInfo, Target
+
+
+@dataclass
+class ExtractContext:
+    """What every extractor may know about the target: its OS (read before the walk), and an error sink."""
+
+    os: OsRelease | None = None
+    errors: list[FileError] = field(default_factory=list)
+
+    def add_error(self, path: str, message: str) -> None:
+        """Record a problem in part of a file (``path`` relative to the root, without leading '/')."""
+        self.errors.append(FileError(location(path), message))
+
+
+class Extractor(Protocol):
+    """One file format's reader."""
+
+    @property
+    def name(self) -> str: ...
+
+    def wants(self, info: FileInfo) -> bool:
+        """Whether this file is one this extractor reads; decided on the path, mode and size only."""
+        ...
+
+    def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:
+        """The packages this file lists; raises ParseError or LimitExceeded for a bad file."""
+        ...
+
+
+def location(path: str) -> str:
+    """A target-relative path as reported in packages and errors: with a leading '/'."""
+    return "/" + path.lstrip("/")

@@ -1,0 +1,83 @@
+"""The Python extractor: installed distributions from ``*.dist-info/METADATA`` and ``*.egg-info`` metadata.
+
+A file is read when it lies anywhere below a ``site-packages`` or ``dist-packages`` directory (at any
+depth, so vendored distributions count too) and is a ``*.dist-info/METADATA``, a ``*.egg-info/PKG-INFO``
+or an ``*.egg-info`` file that is itself the PKG-INFO. Only the email-style header block is read (up to
+``MAX_HEADER`` bytes); Name and Version are required. Names are PEP 503 normalised; ecosystem ``PyPI``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import BinaryIO
+
+from rampart.errors import LimitExceeded, ParseError
+from rampart.inventory.base import ExtractContext
+from rampart.model import Package
+from rampart.target.base import FileInfo, Target
+
+MAX_HEADER = 1024 * 1024
+_CHUNK = 64 * 1024
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_VERSION = re.compile(r"^[A-Za-z0-9.+!_-]{1,128}$")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalised project name: ``Zope.Interface`` -> ``zope-interface``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _is_metadata_path(path: str) -> bool:
+    if path.endswith("/METADATA"):
+        return path[: -len("/METADATA")].endswith(".dist-info")
+    if path.endswith("/PKG-INFO"):
+        return path[: -len("/PKG-INFO")].endswith(".egg-info")
+    return path.endswith(".egg-info")
+
+
+def _read_header(handle: BinaryIO) -> bytes:
+    """The bytes of the header block (up to the first blank line, or the whole file)."""
+    data = b""
+    while True:
+        chunk = handle.read(_CHUNK)
+        data += chunk
+        end = _HEADER_END.search(data)
+        if end is not None:
+            return data[: end.start()]
+        if not chunk:
+            return data
+        if len(data) > MAX_HEADER:
+            raise LimitExceeded(f"metadata header block is larger than {MAX_HEADER} bytes")
+
+
+def parse_header(data: bytes) -> dict[str, str]:
+    """Header name (lower-cased) -> first value, continuation lines ignored."""
+    if b"\x00" in data:
+        raise ParseError("metadata holds binary data")
+    headers: dict[str, str] = {}
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name and not name[0].isspace():
+            headers.setdefault(name.strip().lower(), value.strip())
+    return headers
+
+
+class PythonExtractor:
+    """Reads installed Python distributions' metadata."""
+
+    name = "python"
+
+    def wants(self, info: FileInfo) -> bool:
+        path = info.path
+        return _is_metadata_path(path) and ("site-packages/" in path or "dist-packages/" in path)
+
+    def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:
+        with target.open(info.path) as handle:
+            headers = parse_header(_read_header(handle))
+        name, version = headers.get("name", ""), headers.get("version", "")
+        if not name or not version:
+            raise ParseError("metadata has no Name or no Version")
+        if not _NAME.match(name) or not _VERSION.match(version):
+            raise ParseError("metadata has an invalid Name or Version")
+        return [Package(normalize_name(name), version, "PyPI", "/" + info.path, self.name)]

@@ -1,0 +1,19 @@
+"""The one table of inventory extractors: every extractor module's extractor is listed here, in run order.
+
+``tests/unit/inventory/test_table.py`` fails when an extractor module exists that is not in this table.
+"""
+
+from __future__ import annotations
+
+from rampart.inventory.base import Extractor
+from rampart.inventory.dpkg import DpkgExtractor
+from rampart.inventory.gobinary import GoBinaryExtractor
+from rampart.inventory.npm import NpmExtractor
+from rampart.inventory.python import PythonExtractor
+
+EXTRACTORS: tuple[Extractor, ...] = (
+    DpkgExtractor(),
+    PythonExtractor(),
+    NpmExtractor(),
+    GoBinaryExtractor(),
+)

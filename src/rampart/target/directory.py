@@ -1,0 +1,98 @@
+"""DirectoryTarget: a read-only view of a directory holding a root filesystem (an unpacked image, a mount).
+
+The walk is one iterative ``os.scandir`` pass that never follows symlinks, so it never leaves the root and
+yields only regular files; unreadable directories become FileErrors in ``errors`` and the walk goes on.
+Opening a file resolves links inside the root like a chroot (see ``resolve``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from rampart.errors import LimitExceeded
+from rampart.model import FileError
+from rampart.target.base import FileInfo
+from rampart.target.resolve import open_in_root, split_path
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A one-line message for an OSError, without the path (callers add it)."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+class DirectoryTarget:
+    """A directory treated as the root ``/`` of a filesystem."""
+
+    def __init__(self, root: str | os.PathLike[str], skip: frozenset[str] = frozenset()) -> None:
+        """``skip`` holds directory paths (relative, no leading '/') that are neither walked nor opened."""
+        self.root = os.path.realpath(os.fspath(root))
+        self.skip = skip
+        self._base = self.root.rstrip("/") + "/"
+        self._errors: list[FileError] = []
+
+    @property
+    def name(self) -> str:
+        return self.root
+
+    @property
+    def errors(self) -> tuple[FileError, ...]:
+        return tuple(self._errors)
+
+    def walk(self) -> Iterator[FileInfo]:
+        """Every regular file under the root, each once, symlinks never followed."""
+        pending = [""]
+        while pending:
+            yield from self._scan(pending.pop(), pending)
+
+    def _scan(self, rel: str, pending: list[str]) -> Iterator[FileInfo]:
+        prefix = rel + "/" if rel else ""
+        try:
+            with os.scandir(self._base + rel) as entries:
+                for entry in entries:
+                    info = self._entry(entry, prefix + entry.name, pending)
+                    if info is not None:
+                        yield info
+        except OSError as exc:
+            self._errors.append(FileError("/" + rel, f"cannot read directory: {describe_os_error(exc)}"))
+
+    def _entry(self, entry: os.DirEntry[str], rel: str, pending: list[str]) -> FileInfo | None:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if rel not in self.skip:
+                    pending.append(rel)
+                return None
+            if not entry.is_file(follow_symlinks=False):
+                return None
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._errors.append(FileError("/" + rel, f"cannot stat: {describe_os_error(exc)}"))
+            return None
+        return FileInfo(rel, st.st_size, st.st_mode)
+
+    def _excluded(self, rel: str) -> bool:
+        return rel in self.skip
+
+    def open(self, path: str) -> BinaryIO:
+        """Open a regular file of the tree for reading; links are resolved inside the root."""
+        fd = open_in_root(self.root, path, self._excluded)
+        return os.fdopen(fd, "rb")
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        """The file's bytes; LimitExceeded when it holds more than ``limit`` bytes."""
+        with self.open(path) as handle:
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise LimitExceeded(f"file is larger than the {limit}-byte limit")
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise LimitExceeded(f"file is larger than the {limit}-byte limit")
+        return data
+
+    def __repr__(self) -> str:
+        return f"DirectoryTarget({self.root!r})"
+
+
+__all__ = ["DirectoryTarget", "describe_os_error", "split_path"]

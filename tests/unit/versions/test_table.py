@@ -1,0 +1,54 @@
+"""The scheme table: every scheme module is listed, and ecosystem names with releases resolve."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import rampart.versions
+from rampart.versions import table
+from rampart.versions.base import UnsupportedEcosystem
+from rampart.versions.dpkg import DPKG
+from rampart.versions.golang import GO
+from rampart.versions.pep440 import PEP440
+from rampart.versions.semver import SEMVER
+
+NOT_SCHEMES = {"base", "table"}
+
+
+def test_every_scheme_module_is_in_the_table() -> None:
+    listed = {type(scheme).__module__ for scheme in table.SCHEMES.values()}
+    modules = {m.name for m in pkgutil.iter_modules(rampart.versions.__path__)} - NOT_SCHEMES
+    assert modules, "no scheme modules found"
+    missing = {f"rampart.versions.{m}" for m in modules} - listed
+    assert missing == set(), f"scheme modules missing from versions.table.SCHEMES: {sorted(missing)}"
+
+
+def test_every_scheme_module_defines_a_scheme_class() -> None:
+    for info in pkgutil.iter_modules(rampart.versions.__path__):
+        if info.name in NOT_SCHEMES:
+            continue
+        module = importlib.import_module(f"rampart.versions.{info.name}")
+        assert any(name.endswith("Scheme") for name in vars(module)), info.name
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "scheme"),
+    [("Debian:11", DPKG), ("Debian", DPKG), ("Ubuntu:22.04:LTS", DPKG), ("PyPI", PEP440), ("npm", SEMVER), ("Go", GO)],
+)
+def test_scheme_for(ecosystem: str, scheme: object) -> None:
+    assert table.scheme_for(ecosystem) is scheme
+
+
+def test_unknown_ecosystem_raises() -> None:
+    with pytest.raises(UnsupportedEcosystem, match="Maven"):
+        table.scheme_for("Maven")
+
+
+def test_semver_ranges_use_semver_outside_semver_ecosystems() -> None:
+    assert table.scheme_for_range("PyPI", "SEMVER") is SEMVER
+    assert table.scheme_for_range("PyPI", "ECOSYSTEM") is PEP440
+    assert table.scheme_for_range("Go", "SEMVER") is GO
+    assert table.scheme_for_range("npm", "SEMVER") is SEMVER
