@@ -54,6 +54,8 @@ TRIVY_OFFLINE = [
 ]
 
 Key = tuple[str, str]  # (normalised name, normalised version)
+Entry = tuple[str, str, str]  # (normalised name, normalised version, file it was found in)
+DPKG_STATUS = "var/lib/dpkg/status"
 
 
 def parse_args() -> argparse.Namespace:
@@ -128,9 +130,8 @@ def check_scan(measurement: Measurement, stdout_path: Path) -> None:
     try:
         json.loads(stdout_path.read_text())
     except (OSError, ValueError):
-        benchlib.check(
-            Measurement(measurement.wall_s, measurement.maxrss_mb, measurement.returncode or 1), "scan"
-        )
+        failed = Measurement(measurement.wall_s, measurement.maxrss_mb, measurement.returncode or 1)
+        benchlib.check(failed, "rampart scan", stdout_path)
 
 
 # --- inventories ---------------------------------------------------------------------------------
@@ -147,14 +148,16 @@ def normalise(ecosystem: str, name: str, version: str) -> Key:
 
 @dataclass
 class Inventory:
-    """Per ecosystem a multiset of (name, version), and where each was found."""
+    """Per ecosystem, a multiset of (name, version, location)."""
 
-    counts: dict[str, Counter[Key]] = field(default_factory=dict)
-    where: dict[tuple[str, Key], list[str]] = field(default_factory=dict)
+    entries: dict[str, Counter[Entry]] = field(default_factory=dict)
 
     def add(self, ecosystem: str, key: Key, location: str) -> None:
-        self.counts.setdefault(ecosystem, Counter())[key] += 1
-        self.where.setdefault((ecosystem, key), []).append(location)
+        entry = (*key, location.lstrip("/"))
+        self.entries.setdefault(ecosystem, Counter())[entry] += 1
+
+    def keys(self, ecosystem: str) -> set[Key]:
+        return {(name, version) for name, version, _ in self.entries.get(ecosystem, Counter())}
 
 
 def rampart_inventory(report: dict) -> Inventory:
@@ -178,6 +181,13 @@ def trivy_version_string(package: dict) -> str:
     return version
 
 
+def trivy_location(result: dict, package: dict) -> str:
+    """The file a package came from: its FilePath, the binary (Target) for Go, the dpkg status for OS packages."""
+    if result.get("Class") == "os-pkgs":
+        return DPKG_STATUS
+    return str(package.get("FilePath") or result.get("Target", ""))
+
+
 def trivy_inventory(report: dict) -> Inventory:
     """The packages of Trivy's JSON report (one result per package type and target)."""
     found = Inventory()
@@ -186,41 +196,27 @@ def trivy_inventory(report: dict) -> Inventory:
         ecosystem = TRIVY_ECOSYSTEMS.get(kind, f"trivy:{kind}")
         for package in result.get("Packages", []):
             key = normalise(ecosystem, str(package.get("Name", "")), trivy_version_string(package))
-            found.add(ecosystem, key, str(package.get("FilePath") or result.get("Target", "")))
+            found.add(ecosystem, key, trivy_location(result, package))
     return found
 
 
 def compare(ours: Inventory, theirs: Inventory) -> list[dict]:
-    """One row per ecosystem: counts, unique counts, and the packages only one side reports."""
+    """One row per ecosystem: counts, unique (name, version) counts, and what only one side reports where."""
     rows = []
-    for ecosystem in sorted(set(ours.counts) | set(theirs.counts)):
-        mine, peer = ours.counts.get(ecosystem, Counter()), theirs.counts.get(ecosystem, Counter())
+    for ecosystem in sorted(set(ours.entries) | set(theirs.entries)):
+        mine, peer = ours.entries.get(ecosystem, Counter()), theirs.entries.get(ecosystem, Counter())
         rows.append(
             {
                 "ecosystem": ecosystem,
                 "rampart": mine.total(),
                 "trivy": peer.total(),
-                "rampart_unique": len(mine),
-                "trivy_unique": len(peer),
+                "rampart_unique": len(ours.keys(ecosystem)),
+                "trivy_unique": len(theirs.keys(ecosystem)),
                 "only_rampart": sorted((mine - peer).elements()),
                 "only_trivy": sorted((peer - mine).elements()),
             }
         )
     return rows
-
-
-def located(rows: list[dict], ours: Inventory, theirs: Inventory) -> list[dict]:
-    """The difference rows with each package's locations, for differences.json."""
-    detailed = []
-    for row in rows:
-        entry = dict(row)
-        for side, inventory in (("only_rampart", ours), ("only_trivy", theirs)):
-            entry[side] = [
-                {"name": n, "version": v, "found_in": inventory.where.get((row["ecosystem"], (n, v)), [])}
-                for n, v in dict.fromkeys(row[side])
-            ]
-        detailed.append(entry)
-    return detailed
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -245,23 +241,38 @@ def counts(row: dict) -> list[object]:
 
 
 def difference_text(rows: list[dict], limit: int | None) -> str:
-    """Every package only one tool reports, as `name version`, per ecosystem and side."""
+    """What only one tool reports, per ecosystem and side: grouped by the file it was found in."""
     parts = []
     for row in rows:
         for side in ("only_rampart", "only_trivy"):
             if row[side]:
-                parts.append(
-                    f"**{row['ecosystem']}, {side.replace('_', ' ')}** ({len(row[side])}): "
-                    + names(row[side], limit)
-                )
-    return "\n\n".join(parts) or "None: both tools report the same packages."
+                title = f"**{row['ecosystem']}, {side.replace('_', ' ')}** ({len(row[side])} entries)"
+                parts.append(f"{title}:\n\n{by_location(row[side], limit)}")
+    return "\n\n".join(parts) or "None: both tools report the same packages in the same files."
 
 
-def names(keys: Iterable[Key], limit: int | None) -> str:
-    shown = [f"`{name} {version}`".replace("|", "\\|") for name, version in keys]
-    if limit is not None and len(shown) > limit:
-        return ", ".join(shown[:limit]) + f", … and {len(shown) - limit} more"
+def by_location(entries: Iterable[Entry], limit: int | None) -> str:
+    """One bullet per file: the packages found there, `name version`."""
+    grouped: dict[str, list[str]] = {}
+    for name, version, location in entries:
+        grouped.setdefault(location, []).append(f"{name} {version}".strip())
+    lines = [
+        f"- `{escape(loc or '?')}` ({len(found)}): {clipped(found, limit)}" for loc, found in grouped.items()
+    ]
+    if limit is not None and len(lines) > limit:
+        lines = [*lines[:limit], f"- … and {len(lines) - limit} more files"]
+    return "\n".join(lines)
+
+
+def clipped(found: list[str], limit: int | None) -> str:
+    shown = [f"`{escape(item)}`" for item in found]
+    if limit is not None and len(shown) > limit // 4:
+        return ", ".join(shown[: limit // 4]) + f", … and {len(shown) - limit // 4} more"
     return ", ".join(shown)
+
+
+def escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
 
 
 def timing_table(ours: list[Measurement], theirs: list[Measurement]) -> tuple[str, list[str]]:
@@ -340,8 +351,7 @@ def compare_files(report: dict, trivy_json: Path) -> list[dict]:
     """Compare the two inventories; the detail, with locations, goes to differences.json beside them."""
     ours, theirs = rampart_inventory(report), trivy_inventory(json.loads(trivy_json.read_text()))
     rows = compare(ours, theirs)
-    detail = located(rows, ours, theirs)
-    (trivy_json.parent / "differences.json").write_text(json.dumps(detail, indent=1))
+    (trivy_json.parent / "differences.json").write_text(json.dumps(rows, indent=1))
     return rows
 
 

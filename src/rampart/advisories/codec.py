@@ -38,7 +38,14 @@ def _scores(scores: tuple[SeverityScore, ...]) -> list[list[str]]:
 
 def _affected(entry: Affected) -> list[Any]:
     ranges = [[r.type, [[e.kind, e.version] for e in r.events]] for r in entry.ranges]
-    return [entry.ecosystem, entry.name, ranges, _versions(entry.versions), _scores(entry.severity), entry.status]
+    return [
+        entry.ecosystem,
+        entry.name,
+        ranges,
+        _versions(entry.versions),
+        _scores(entry.severity),
+        entry.status,
+    ]
 
 
 def _versions(versions: tuple[str, ...]) -> str | tuple[str, ...]:

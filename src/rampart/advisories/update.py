@@ -104,7 +104,8 @@ def _load(
         progress.start(fetched.ecosystem, f"import {fetched.ecosystem}", count_members(fetched.path))
         taken = load_records(builder, iter_zip(fetched.path), fetched.ecosystem, stats, progress)
     except ParseError as error:
-        raise UpdateError(f"{fetched.location}: {error.message}") from None
+        message = error.message.removeprefix(f"{fetched.path}: ")
+        raise UpdateError(f"{fetched.location}: {message}") from None
     progress.finish(fetched.ecosystem)
     return fetched.source_meta(now.isoformat(), taken)
 

@@ -35,7 +35,7 @@ def describe(exc: BaseException) -> str:
 def _extract(extractor: Extractor, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:
     try:
         return extractor.extract(info, target, context)
-    except (RampartError, OSError, ValueError, LookupError, RecursionError, MemoryError) as exc:
+    except Exception as exc:  # one bad file must never stop the scan
         context.errors.append(FileError(location(info.path), f"{extractor.name}: {describe(exc)}"))
         return []
 

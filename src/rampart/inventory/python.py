@@ -20,7 +20,6 @@ MAX_HEADER = 1024 * 1024
 _CHUNK = 64 * 1024
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _VERSION = re.compile(r"^[A-Za-z0-9.+!_-]{1,128}$")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def normalize_name(name: str) -> str:
@@ -36,15 +35,21 @@ def _is_metadata_path(path: str) -> bool:
     return path.endswith(".egg-info")
 
 
+def _header_end(data: bytes) -> int:
+    """Where the first blank line starts (LF or CRLF line ends), or -1."""
+    ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
+    return min(ends, default=-1)
+
+
 def _read_header(handle: BinaryIO) -> bytes:
     """The bytes of the header block (up to the first blank line, or the whole file)."""
     data = b""
     while True:
         chunk = handle.read(_CHUNK)
         data += chunk
-        end = _HEADER_END.search(data)
-        if end is not None:
-            return data[: end.start()]
+        end = _header_end(data)
+        if end >= 0:
+            return data[:end]
         if not chunk:
             return data
         if len(data) > MAX_HEADER:
@@ -70,7 +75,11 @@ class PythonExtractor:
 
     def wants(self, info: FileInfo) -> bool:
         path = info.path
-        return _is_metadata_path(path) and ("site-packages/" in path or "dist-packages/" in path)
+        return (
+            "-packages/" in path
+            and _is_metadata_path(path)
+            and ("site-packages/" in path or "dist-packages/" in path)
+        )
 
     def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:
         with target.open(info.path) as handle:

@@ -1,7 +1,8 @@
 """The JSON report (schema ``rampart.scan/1``, documented in docs/scan-json.md).
 
 Pure: a ScanResult and the current time in, a JSON text out. Output is ASCII-only
-(every non-ASCII or control character escaped) and its order is deterministic.
+(every non-ASCII or control character escaped), compact (pipe it to ``jq`` to read it)
+and its order is deterministic.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def render_json(result: ScanResult, now: datetime) -> str:
         "errors": [{"path": e.path, "message": e.message} for e in result.inventory.errors],
         "warnings": list(result.warnings),
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document, separators=(",", ":")) + "\n"  # compact: the C encoder, 10x faster
 
 
 def summary_of(result: ScanResult) -> dict[str, Any]:

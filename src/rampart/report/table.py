@@ -32,7 +32,9 @@ MAX_LISTED_ERRORS = 20
 def render_table(result: ScanResult, now: datetime, *, width: int = 120, color: bool = False) -> str:
     """The report as text ``width`` columns wide; ANSI colour codes only when ``color``."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None)
+    console = Console(
+        file=buffer, width=width, force_terminal=color, color_system="standard" if color else None
+    )
     console.print(Group(*_sections(result, now)))
     return buffer.getvalue()
 

@@ -46,16 +46,19 @@ class DirectoryTarget:
         while pending:
             yield from self._scan(pending.pop(), pending)
 
-    def _scan(self, rel: str, pending: list[str]) -> Iterator[FileInfo]:
+    def _scan(self, rel: str, pending: list[str]) -> list[FileInfo]:
+        """The regular files directly in ``rel``; its subdirectories are pushed on ``pending``."""
         prefix = rel + "/" if rel else ""
+        files: list[FileInfo] = []
         try:
             with os.scandir(self._base + rel) as entries:
                 for entry in entries:
                     info = self._entry(entry, prefix + entry.name, pending)
                     if info is not None:
-                        yield info
+                        files.append(info)
         except OSError as exc:
             self._errors.append(FileError("/" + rel, f"cannot read directory: {describe_os_error(exc)}"))
+        return files
 
     def _entry(self, entry: os.DirEntry[str], rel: str, pending: list[str]) -> FileInfo | None:
         try:

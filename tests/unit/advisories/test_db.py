@@ -25,7 +25,9 @@ from rampart.model import DatabaseInfo
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def osv(record_id: str, name: str = "Foo_Bar", modified: str = "2024-01-01T00:00:00Z", **extra: Any) -> dict[str, Any]:
+def osv(
+    record_id: str, name: str = "Foo_Bar", modified: str = "2024-01-01T00:00:00Z", **extra: Any
+) -> dict[str, Any]:
     return {
         "id": record_id,
         "modified": modified,
@@ -95,7 +97,12 @@ def test_malformed_records_are_counted_per_reason(db_path: Path, tmp_path: Path)
     )
     report = import_paths(db_path, [records], now=NOW)
     assert report.stats.records == 1
-    assert dict(report.stats.skipped) == {"not JSON": 1, "not an object": 1, "missing id": 1, "wrong types": 1}
+    assert dict(report.stats.skipped) == {
+        "not JSON": 1,
+        "not an object": 1,
+        "missing id": 1,
+        "wrong types": 1,
+    }
     assert report.stats.summary() == (
         "imported 1 records from 1 source; skipped 4 malformed (1 missing id, 1 not JSON, 1 not an object, 1 wrong types)"
     )
@@ -103,7 +110,9 @@ def test_malformed_records_are_counted_per_reason(db_path: Path, tmp_path: Path)
 
 def test_import_adds_to_and_overwrites_the_current_database(db_path: Path, tmp_path: Path) -> None:
     import_paths(db_path, [write(tmp_path / "one", osv("A-1", summary="first"), osv("B-1"))], now=NOW)
-    import_paths(db_path, [write(tmp_path / "two", osv("A-1", summary="second", name="other"), osv("C-1"))], now=NOW)
+    import_paths(
+        db_path, [write(tmp_path / "two", osv("A-1", summary="second", name="other"), osv("C-1"))], now=NOW
+    )
     with AdvisoryDB.open(db_path) as db:
         assert db.status().total == 3
         assert [a.id for a in db.advisories_for("PyPI", "foo-bar")] == ["B-1", "C-1"]
@@ -125,9 +134,8 @@ def test_corrupt_file_is_a_database_error(db_path: Path) -> None:
 def test_truncated_database_is_a_database_error(db_path: Path, tmp_path: Path, vulndata_dir: Path) -> None:
     import_paths(db_path, [vulndata_dir / "osv" / "Go" / "all.zip"], now=NOW)
     db_path.write_bytes(db_path.read_bytes()[: 64 * 1024])
-    with pytest.raises(DatabaseError, match="corrupt"):
-        with AdvisoryDB.open(db_path) as db:
-            db.advisories_for("Go", "stdlib")
+    with pytest.raises(DatabaseError, match="corrupt"), AdvisoryDB.open(db_path) as db:
+        db.advisories_for("Go", "stdlib")
 
 
 def test_foreign_sqlite_file_is_refused(db_path: Path) -> None:
@@ -137,7 +145,9 @@ def test_foreign_sqlite_file_is_refused(db_path: Path) -> None:
         AdvisoryDB.open(db_path)
 
 
-@pytest.mark.parametrize(("version", "message"), [(99, "newer than this rampart"), (0, "old schema version 0")])
+@pytest.mark.parametrize(
+    ("version", "message"), [(99, "newer than this rampart"), (0, "old schema version 0")]
+)
 def test_schema_version_mismatch(db_path: Path, tmp_path: Path, version: int, message: str) -> None:
     import_paths(db_path, [write(tmp_path / "a.json", osv("A-1"))], now=NOW)
     conn = sqlite3.connect(db_path)
@@ -148,7 +158,9 @@ def test_schema_version_mismatch(db_path: Path, tmp_path: Path, version: int, me
 
 
 def test_info_and_status(db_path: Path, tmp_path: Path) -> None:
-    source = write(tmp_path / "recs", osv("A-1"), osv("D-1", "tiff", ecosystem="Debian:11", withdrawn="2024-05-01"))
+    source = write(
+        tmp_path / "recs", osv("A-1"), osv("D-1", "tiff", ecosystem="Debian:11", withdrawn="2024-05-01")
+    )
     import_paths(db_path, [source], now=NOW)
     with AdvisoryDB.open(db_path) as db:
         info, status = db.info(), db.status()

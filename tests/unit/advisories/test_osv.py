@@ -137,8 +137,22 @@ def test_missing_id_and_modified() -> None:
         {"affected": [{"package": {"ecosystem": "PyPI", "name": 5}}]},
         {"affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [{"type": 1}]}]},
         {"affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": [1.0]}]},
-        {"affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [{"type": "E", "events": [{"fixed": 2}]}]}]},
-        {"affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "ranges": [{"type": "E", "events": [{"bogus": "1"}]}]}]},
+        {
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": "x"},
+                    "ranges": [{"type": "E", "events": [{"fixed": 2}]}],
+                }
+            ]
+        },
+        {
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": "x"},
+                    "ranges": [{"type": "E", "events": [{"bogus": "1"}]}],
+                }
+            ]
+        },
     ],
 )
 def test_wrong_types_reject_the_record(fields: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ from rampart.target.base import FileInfo
 DEBIAN11 = OsRelease("debian", "11")
 
 
-def _extract(tmp_path: Path, rel: str, data: bytes, os: OsRelease | None = DEBIAN11) -> tuple[list[Package], ExtractContext]:
+def _extract(
+    tmp_path: Path, rel: str, data: bytes, os: OsRelease | None = DEBIAN11
+) -> tuple[list[Package], ExtractContext]:
     path = tmp_path / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -50,11 +52,22 @@ def test_fixture_status(tmp_path: Path, rootfs_lib: ModuleType) -> None:
     by_name = {p.name: p for p in packages}
     assert set(by_name) == {"base-files", "bash", "libc6", "openssl", "xserver-xorg-core", "libtiff5"}
     xorg = by_name["xserver-xorg-core"]
-    assert (xorg.version, xorg.source_name, xorg.source_version) == ("2:1.20.11-1+deb11u5", "xorg-server", "2:1.20.11-1+deb11u5")
+    assert (xorg.version, xorg.source_name, xorg.source_version) == (
+        "2:1.20.11-1+deb11u5",
+        "xorg-server",
+        "2:1.20.11-1+deb11u5",
+    )
     tiff = by_name["libtiff5"]
-    assert (tiff.version, tiff.source_name, tiff.source_version) == ("4.2.0-1+deb11u3+b1", "tiff", "4.2.0-1+deb11u3")
+    assert (tiff.version, tiff.source_name, tiff.source_version) == (
+        "4.2.0-1+deb11u3+b1",
+        "tiff",
+        "4.2.0-1+deb11u3",
+    )
     assert by_name["bash"].source_name == "bash" and by_name["bash"].source_version == "5.1-2+deb11u1"
-    assert all(p.ecosystem == "Debian:11" and p.location == "/var/lib/dpkg/status" and p.extractor == "dpkg" for p in packages)
+    assert all(
+        p.ecosystem == "Debian:11" and p.location == "/var/lib/dpkg/status" and p.extractor == "dpkg"
+        for p in packages
+    )
     assert context.errors == []
 
 
@@ -79,7 +92,9 @@ def test_status_states(tmp_path: Path, status: str, listed: bool) -> None:
 
 
 def test_source_without_version(tmp_path: Path) -> None:
-    (package,), _ = _status(tmp_path, "Package: libx\nStatus: install ok installed\nSource: x\nVersion: 2.0-1\n")
+    (package,), _ = _status(
+        tmp_path, "Package: libx\nStatus: install ok installed\nSource: x\nVersion: 2.0-1\n"
+    )
     assert (package.source_name, package.source_version) == ("x", "2.0-1")
 
 
@@ -125,19 +140,30 @@ def test_malformed_stanza_is_an_error_and_the_rest_is_kept(tmp_path: Path, bad: 
     packages, context = _status(tmp_path, f"{GOOD}\n{bad}\n{GOOD.replace('good', 'after')}")
     assert [p.name for p in packages] == ["good", "after"]
     (error,) = context.errors
-    assert error.path == "/var/lib/dpkg/status" and "1 malformed stanza(s)" in error.message and reason in error.message
+    assert (
+        error.path == "/var/lib/dpkg/status"
+        and "1 malformed stanza(s)" in error.message
+        and reason in error.message
+    )
     assert "stanza 2" in error.message
 
 
 def test_binary_junk_file(tmp_path: Path) -> None:
     junk = bytes(range(256)) * 40
-    packages, context = _extract(tmp_path, "var/lib/dpkg/status", GOOD.encode() + b"\n" + junk + b"\n\n" + GOOD.encode())
+    packages, context = _extract(
+        tmp_path, "var/lib/dpkg/status", GOOD.encode() + b"\n" + junk + b"\n\n" + GOOD.encode()
+    )
     assert [p.name for p in packages] == ["good", "good"]
     assert len(context.errors) == 1
 
 
 def test_crlf_and_extra_blank_lines(tmp_path: Path) -> None:
-    text = "\r\n\r\n" + GOOD.replace("\n", "\r\n") + "\r\n \t\r\n\r\n" + GOOD.replace("good", "two").replace("\n", "\r\n")
+    text = (
+        "\r\n\r\n"
+        + GOOD.replace("\n", "\r\n")
+        + "\r\n \t\r\n\r\n"
+        + GOOD.replace("good", "two").replace("\n", "\r\n")
+    )
     packages, context = _status(tmp_path, text)
     assert [p.name for p in packages] == ["good", "two"] and context.errors == []
 

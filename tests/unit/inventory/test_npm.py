@@ -22,7 +22,9 @@ def _extract(tmp_path: Path, data: bytes, rel: str = REL) -> list[Package]:
     path = tmp_path / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return NpmExtractor().extract(FileInfo(rel, len(data), 0o100644), DirectoryTarget(tmp_path), ExtractContext())
+    return NpmExtractor().extract(
+        FileInfo(rel, len(data), 0o100644), DirectoryTarget(tmp_path), ExtractContext()
+    )
 
 
 @pytest.mark.parametrize(

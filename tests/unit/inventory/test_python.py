@@ -21,7 +21,9 @@ def _extract(tmp_path: Path, rel: str, data: bytes) -> list[Package]:
     path = tmp_path / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return PythonExtractor().extract(FileInfo(rel, len(data), 0o100644), DirectoryTarget(tmp_path), ExtractContext())
+    return PythonExtractor().extract(
+        FileInfo(rel, len(data), 0o100644), DirectoryTarget(tmp_path), ExtractContext()
+    )
 
 
 @pytest.mark.parametrize(

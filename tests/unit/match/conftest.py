@@ -40,7 +40,8 @@ def _scores(items: list[dict[str, str]]) -> tuple[SeverityScore, ...]:
 
 def _affected(item: dict[str, Any]) -> Affected:
     ranges = tuple(
-        Range(r["type"], tuple(Event(k, v) for e in r["events"] for k, v in e.items())) for r in item.get("ranges", [])
+        Range(r["type"], tuple(Event(k, v) for e in r["events"] for k, v in e.items()))
+        for r in item.get("ranges", [])
     )
     return Affected(
         ecosystem=item["package"]["ecosystem"],

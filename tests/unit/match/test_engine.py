@@ -9,7 +9,7 @@ import pytest
 
 from rampart.match.engine import MatchOutcome, match_packages
 from rampart.match.names import normalize_name
-from rampart.model import Advisory, Affected, Event, Package, Range, Severity
+from rampart.model import Advisory, Affected, Event, Package, Range
 
 Source = Callable[..., Any]
 
@@ -69,7 +69,12 @@ class TestOsvSemantics:
         assert out.findings[0].evidence[0].matched == "ECOSYSTEM >=2.0, <2.3"
 
     def test_multiple_affected_entries(self, make_source: Source) -> None:
-        a = adv("X-2", aff("other", eco(("introduced", "0"))), aff("demo", FIXED_15), aff("demo", eco(("introduced", "3.0"))))
+        a = adv(
+            "X-2",
+            aff("other", eco(("introduced", "0"))),
+            aff("demo", FIXED_15),
+            aff("demo", eco(("introduced", "3.0"))),
+        )
         out = run(make_source, pkg("demo", "1.1"), pkg("demo", "3.1"), pkg("demo", "2.0"), advisories=(a,))
         assert ids(out) == [("demo", "1.1", "X-2"), ("demo", "3.1", "X-2")]
 
@@ -141,7 +146,11 @@ class TestDebianSources:
         out = run(make_source, binary, advisories=(self.XORG,))
         assert ids(out) == [("xserver-xorg-core", "2:1.20.11-1+deb11u5", "CVE-2023-1393")]
         evidence = out.findings[0].evidence[0]
-        assert (evidence.name, evidence.ecosystem, evidence.version) == ("xorg-server", "Debian:11", "2:1.20.11-1+deb11u5")
+        assert (evidence.name, evidence.ecosystem, evidence.version) == (
+            "xorg-server",
+            "Debian:11",
+            "2:1.20.11-1+deb11u5",
+        )
 
     def test_other_release_does_not_match(self, make_source: Source) -> None:
         binary = pkg("xserver-xorg-core", "2:1.20.11-1+deb11u5", "Debian:10", source_name="xorg-server")
@@ -166,15 +175,27 @@ class TestDebianSources:
 class TestMerging:
     def test_each_cve_of_an_advisory_is_a_finding(self, make_source: Source) -> None:
         cves = tuple(f"CVE-2023-000{i}" for i in range(1, 6))
-        a = adv("DSA-1", aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u4")), ecosystem="Debian:11"), related=cves)
+        a = adv(
+            "DSA-1",
+            aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u4")), ecosystem="Debian:11"),
+            related=cves,
+        )
         out = run(make_source, pkg("tiff", "4.2.0-1+deb11u3", "Debian:11"), advisories=(a,))
         assert [f.vulnerability_id for f in out.findings] == list(cves)
         assert all(f.advisory_ids == ("DSA-1",) for f in out.findings)
 
     def test_advisories_naming_one_cve_merge(self, make_source: Source) -> None:
         d = "Debian:11"
-        a = adv("DSA-2", aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u10")), ecosystem=d), related=("CVE-1",))
-        b = adv("DLA-3", aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u9")), ecosystem=d), related=("CVE-1", "CVE-2"))
+        a = adv(
+            "DSA-2",
+            aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u10")), ecosystem=d),
+            related=("CVE-1",),
+        )
+        b = adv(
+            "DLA-3",
+            aff("tiff", eco(("introduced", "0"), ("fixed", "4.2.0-1+deb11u9")), ecosystem=d),
+            related=("CVE-1", "CVE-2"),
+        )
         out = run(make_source, pkg("tiff", "4.2.0-1+deb11u3", d), advisories=(a, b))
         merged = out.findings[0]
         assert [f.vulnerability_id for f in out.findings] == ["CVE-1", "CVE-2"]
@@ -185,7 +206,9 @@ class TestMerging:
 
     def test_alias_closure_merges_cve_less_advisories(self, make_source: Source) -> None:
         a = adv("PYSEC-2024-1", aff("demo", FIXED_15), aliases=("GHSA-aaaa",))
-        b = adv("GHSA-aaaa", aff("demo", eco(("introduced", "1.0"), ("fixed", "1.4"))), aliases=("PYSEC-2024-1",))
+        b = adv(
+            "GHSA-aaaa", aff("demo", eco(("introduced", "1.0"), ("fixed", "1.4"))), aliases=("PYSEC-2024-1",)
+        )
         c = adv("GHSA-bbbb", aff("demo", FIXED_15))  # unrelated: stays apart
         out = run(make_source, pkg("demo", "1.2"), advisories=(a, b, c))
         assert ids(out) == [("demo", "1.2", "GHSA-aaaa"), ("demo", "1.2", "GHSA-bbbb")]
@@ -206,7 +229,9 @@ class TestLookupAndOrder:
         assert normalize_name("PyPI", "Zope.Interface__x") == "zope-interface-x"
         assert normalize_name("npm", "Left_Pad") == "Left_Pad"
         a = adv("X-12", aff("zope.interface", FIXED_15))
-        assert ids(run(make_source, pkg("Zope_Interface", "1.2"), advisories=(a,))) == [("Zope_Interface", "1.2", "X-12")]
+        assert ids(run(make_source, pkg("Zope_Interface", "1.2"), advisories=(a,))) == [
+            ("Zope_Interface", "1.2", "X-12")
+        ]
 
     def test_order_is_package_name_version_vulnerability(self, make_source: Source) -> None:
         a = adv("X-b", aff("zeta", FIXED_15), aff("alpha", FIXED_15))
@@ -222,8 +247,13 @@ class TestLookupAndOrder:
         ]
 
 
-@pytest.mark.parametrize(("version", "hit"), [("v1.2.0", True), ("go1.20", False), ("v0.0.0-20200101000000-abcdefabcdef", True)])
+@pytest.mark.parametrize(
+    ("version", "hit"), [("v1.2.0", True), ("go1.20", False), ("v0.0.0-20200101000000-abcdefabcdef", True)]
+)
 def test_go_semver_ranges(make_source: Source, version: str, hit: bool) -> None:
-    a = adv("GO-1", aff("example.com/mod", eco(("introduced", "0"), ("fixed", "1.3.0"), kind="SEMVER"), ecosystem="Go"))
+    a = adv(
+        "GO-1",
+        aff("example.com/mod", eco(("introduced", "0"), ("fixed", "1.3.0"), kind="SEMVER"), ecosystem="Go"),
+    )
     out = run(make_source, pkg("example.com/mod", version, "Go"), advisories=(a,))
     assert bool(out.findings) is hit

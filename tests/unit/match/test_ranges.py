@@ -21,7 +21,9 @@ def verdict(r: Range, version: str) -> bool | None:
 
 INTRO_FIXED = rng(("introduced", "1.0"), ("fixed", "1.5"))
 LAST_AFFECTED = rng(("introduced", "0"), ("last_affected", "2.1.214"))
-TWO_WINDOWS = rng(("introduced", "3.0"), ("fixed", "3.2.5"), ("introduced", "1.0"), ("fixed", "1.0.2"))  # unsorted
+TWO_WINDOWS = rng(
+    ("introduced", "3.0"), ("fixed", "3.2.5"), ("introduced", "1.0"), ("fixed", "1.0.2")
+)  # unsorted
 LIMITED = rng(("introduced", "1.0"), ("limit", "2.0"))
 
 
@@ -67,13 +69,13 @@ class TestUnparseableBounds:
         assert unparseable_bounds(r, PEP440) == ("2.0.0-final",)
 
     def test_unparseable_last_affected_still_clears_below_a_known_lower_bound(self) -> None:
-        # versions below introduced 1.0: the unknown last_affected can only switch "off", so "not affected" holds
+        # below introduced 1.0 the unknown last_affected can only switch "off": "not affected" holds
         r = rng(("introduced", "1.0"), ("last_affected", "2.9.0-NA"))
         assert verdict(r, "0.5") is False
         assert verdict(r, "1.5") is None
 
     def test_known_fix_wins_when_the_unknown_event_also_switches_off(self) -> None:
-        # PYSEC-2024-264's shape: several last_affected, one unparseable; above a known one we are not affected
+        # PYSEC-2024-264 shape: several last_affected, one unparseable; above a known fix: not affected
         r = rng(("introduced", "0"), ("last_affected", "2.9.0-NA"), ("fixed", "2.9.0"))
         assert verdict(r, "2.9.1") is False
         assert verdict(r, "2.8") is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +29,9 @@ def test_xorg_server_dsa_5380(osv_loader: Loader, make_source: Callable[..., Any
 
 
 def test_pypi_last_affected_record(osv_loader: Loader, make_source: Callable[..., Any]) -> None:
-    source = make_source(*osv_loader("PyPI", {"PYSEC-2017-143"}))  # glance: introduced 0, last_affected 11.0.0
+    source = make_source(
+        *osv_loader("PyPI", {"PYSEC-2017-143"})
+    )  # glance: introduced 0, last_affected 11.0.0
     out = match_packages([pkg("Glance", "11.0.0", "PyPI"), pkg("glance", "11.0.1", "PyPI")], source)
     (finding,) = out.findings
     assert (finding.vulnerability_id, finding.package.version) == ("CVE-2015-8234", "11.0.0")
@@ -45,24 +46,37 @@ def test_go_stdlib_record(osv_loader: Loader, make_source: Callable[..., Any]) -
     assert [(f.package.version, f.vulnerability_id) for f in out.findings] == [("go1.5.2", "CVE-2015-8618")]
 
 
-def test_whole_data_never_crashes_and_a_host_matches_fast(
+def _newest_fix(advisories: list[Advisory], ecosystem: str) -> dict[str, str]:
+    """Per package: the last ``fixed`` version seen in the data (what a patched host runs)."""
+    newest: dict[str, str] = {}
+    for advisory in advisories:
+        for entry in advisory.affected:
+            fixes = [e.version for r in entry.ranges for e in r.events if e.kind == "fixed"]
+            if entry.ecosystem == ecosystem and fixes:
+                newest[entry.name] = fixes[-1]
+    return newest
+
+
+def _host(advisories: list[Advisory]) -> list[Package]:
+    """~2,000 packages: Debian 10 binaries (three per source) and PyPI packages; two in three patched."""
+    deb, pypi = _newest_fix(advisories, "Debian:10"), _newest_fix(advisories, "PyPI")
+    packages = [
+        pkg(f"{n}-bin{i}", v if k % 3 else "1.0-1", "Debian:10", source_name=n)
+        for k, (n, v) in enumerate(sorted(deb.items())[:500])
+        for i in range(3)
+    ]
+    packages += [pkg(n, v if k % 3 else "0.1", "PyPI") for k, (n, v) in enumerate(sorted(pypi.items()))]
+    return packages[:2_000]
+
+
+def test_whole_data_never_crashes_on_a_host_sized_inventory(
     osv_loader: Loader, make_source: Callable[..., Any]
 ) -> None:
-    """~2,000 packages (Debian 10 binaries, three per source, plus PyPI) against all ~20k real records."""
+    """A host-sized inventory against all ~20k real records gives sound results (speed: benchmarks/matcher.py)."""
     advisories = [a for eco in ("Debian", "PyPI", "Go") for a in osv_loader(eco)]
     source = make_source(*advisories)
-    names = sorted({(a.ecosystem, a.name) for adv in advisories for a in adv.affected})
-    debian = [n for e, n in names if e == "Debian:10"][:600]
-    packages = [pkg(f"{n}-bin{i}", "1.0-1", "Debian:10", source_name=n) for n in debian for i in range(3)]
-    pypi = [n for e, n in names if e == "PyPI"][: 2_000 - len(packages)]
-    packages += [pkg(n, "1.0", "PyPI") for n in pypi]
+    packages = _host(advisories)
     assert len(packages) == 2_000
-    match_packages(packages[:10], source)  # warm imports
-    started = time.perf_counter()
     out = match_packages(packages, source)
-    elapsed = time.perf_counter() - started
-    assert len(out.findings) > 1_000
-    started = time.perf_counter()
-    match_packages(packages, source)
-    rerun = time.perf_counter() - started
-    assert min(elapsed, rerun) < 0.2, (elapsed, rerun)
+    assert len(out.findings) > 500
+    assert {f.package.version for f in out.findings} & {"1.0-1", "0.1"}

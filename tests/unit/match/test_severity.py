@@ -1,4 +1,4 @@
-"""Severity: CVSS v4 over v3, package-level over record-level, rating fallback, malformed vectors, merge max."""
+"""Severity: CVSS v4 over v3, package over record level, rating fallback, malformed vectors, merge max."""
 
 from __future__ import annotations
 
@@ -46,7 +46,10 @@ def test_rating_when_no_vector() -> None:
 def test_malformed_vector_falls_back_without_crashing() -> None:
     assert rate(advisory(severity=(MALFORMED,), rating="high"), (ENTRY,)).severity is Severity.HIGH
     assert rate(advisory(severity=(MALFORMED, V3_MEDIUM)), (ENTRY,)).score == 5.5
-    assert rate(advisory(severity=(SeverityScore("CVSS_V4", "nonsense"),)), (ENTRY,)).severity is Severity.UNKNOWN
+    assert (
+        rate(advisory(severity=(SeverityScore("CVSS_V4", "nonsense"),)), (ENTRY,)).severity
+        is Severity.UNKNOWN
+    )
 
 
 def test_non_cvss_rating_entry_and_unknown() -> None:
@@ -61,4 +64,8 @@ def test_merged_finding_takes_the_highest_severity(make_source: Callable[..., An
     out = match_packages([Package("demo", "1.0", "PyPI", "/x", "test")], make_source(low, high, medium))
     (finding,) = out.findings
     assert finding.advisory_ids == ("DSA-1", "GHSA-1", "PYSEC-1")
-    assert (finding.severity, finding.cvss_score, finding.cvss_vector) == (Severity.CRITICAL, 9.8, V3_CRITICAL.score)
+    assert (finding.severity, finding.cvss_score, finding.cvss_vector) == (
+        Severity.CRITICAL,
+        9.8,
+        V3_CRITICAL.score,
+    )

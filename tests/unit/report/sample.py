@@ -37,7 +37,9 @@ EVIL = Package("evil\x1b[2J\nname", "1.0\u202e", "npm", "/app/node_modules/evil/
 
 def _finding(package: Package, vid: str, severity: Severity, fixed: tuple[str, ...], *ids: str) -> Finding:
     evidence = tuple(
-        MatchEvidence(i, package.ecosystem, package.source_name or package.name, package.version, "ECOSYSTEM >=0")
+        MatchEvidence(
+            i, package.ecosystem, package.source_name or package.name, package.version, "ECOSYSTEM >=0"
+        )
         for i in ids
     )
     return Finding(vid, package, ids, severity, fixed, f"summary of {vid}", evidence=evidence)
@@ -47,10 +49,14 @@ def sample_result() -> ScanResult:
     findings = (
         _finding(XORG, "CVE-2023-1393", Severity.UNKNOWN, ("2:1.20.11-1+deb11u6",), "DSA-5380-1"),
         _finding(XORG, "CVE-2023-0494", Severity.HIGH, ("2:1.20.11-1+deb11u6",), "DSA-5380-1", "DLA-3310-1"),
-        _finding(JINJA, "CVE-2019-10906", Severity.CRITICAL, ("2.10.1",), "PYSEC-2019-217", "GHSA-462w-v97r-4m45"),
+        _finding(
+            JINJA, "CVE-2019-10906", Severity.CRITICAL, ("2.10.1",), "PYSEC-2019-217", "GHSA-462w-v97r-4m45"
+        ),
         _finding(EVIL, "GHSA-evil-\x07", Severity.LOW, ()),
     )
-    ignored = (IgnoredFinding(_finding(JINJA, "CVE-2020-28493", Severity.MEDIUM, ("2.11.3",)), "not used", None),)
+    ignored = (
+        IgnoredFinding(_finding(JINJA, "CVE-2020-28493", Severity.MEDIUM, ("2.11.3",)), "not used", None),
+    )
     inventory = Inventory(
         target="/srv/rootfs",
         os=OsRelease("debian", "11", "Debian GNU/Linux 11 (bullseye)"),

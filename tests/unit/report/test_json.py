@@ -6,18 +6,20 @@ import json
 import os
 from pathlib import Path
 
-from unit.report.sample import NOW, sample_result
-
 from rampart.report.json import SCHEMA, render_json
+from unit.report.sample import NOW, sample_result
 
 GOLDEN = Path(__file__).parent / "golden" / "scan.json"
 
 
 def test_json_matches_golden_file() -> None:
+    """The golden file holds the same document indented, so that its diffs can be read."""
     text = render_json(sample_result(), NOW)
+    assert text.endswith("}\n") and text.count("\n") == 1
+    pretty = json.dumps(json.loads(text), indent=2) + "\n"
     if os.environ.get("RAMPART_UPDATE_GOLDEN"):
-        GOLDEN.write_text(text)
-    assert text == GOLDEN.read_text()
+        GOLDEN.write_text(pretty)
+    assert pretty == GOLDEN.read_text()
 
 
 def test_json_is_ascii_and_keeps_hostile_names_intact() -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from unit.report.sample import NOW, sample_result
-
 from rampart.model import ScanResult
 from rampart.report.table import render_table
+from unit.report.sample import NOW, sample_result
 
 GOLDEN = Path(__file__).parent / "golden" / "scan.txt"
 

@@ -156,4 +156,6 @@ def test_permission_denied_directory_is_an_error(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(os, "scandir", scandir)
     target = DirectoryTarget(root)
     assert _paths(target) == {"usr/lib/real"}
-    assert [(e.path, e.message) for e in target.errors] == [("/etc", "cannot read directory: Permission denied")]
+    assert [(e.path, e.message) for e in target.errors] == [
+        ("/etc", "cannot read directory: Permission denied")
+    ]

@@ -7,7 +7,6 @@ import random
 import shlex
 import shutil
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
@@ -96,17 +95,10 @@ def test_order_matches_the_dpkg_binary(vulndata_dir: Path) -> None:
     assert mismatches == []
 
 
-def test_key_comparison_is_much_faster_than_python_debian() -> None:
-    """Why dpkg.py builds its own key: python-debian re-scans both strings on every comparison."""
+def test_key_order_agrees_with_python_debian() -> None:
+    """dpkg.py builds its own sort key for speed (benchmarks/matcher.py measures it); the order must not change."""
     texts = [f"2:1.{i % 40}.{i}-1+deb11u{i % 7}" for i in range(400)]
     pairs = list(zip(texts, reversed(texts), strict=True))
-    ours = [(DPKG.parse(a), DPKG.parse(b)) for a, b in pairs]
-    theirs = [(DebianVersion(a), DebianVersion(b)) for a, b in pairs]
-    started = time.perf_counter()
-    ours_signs = [x < y for x, y in ours]
-    ours_time = time.perf_counter() - started
-    started = time.perf_counter()
-    theirs_signs = [x < y for x, y in theirs]
-    theirs_time = time.perf_counter() - started
-    assert ours_signs == theirs_signs
-    assert ours_time * 5 < theirs_time
+    ours = [DPKG.parse(a) < DPKG.parse(b) for a, b in pairs]
+    theirs = [DebianVersion(a) < DebianVersion(b) for a, b in pairs]
+    assert ours == theirs

@@ -36,7 +36,14 @@ def test_every_scheme_module_defines_a_scheme_class() -> None:
 
 @pytest.mark.parametrize(
     ("ecosystem", "scheme"),
-    [("Debian:11", DPKG), ("Debian", DPKG), ("Ubuntu:22.04:LTS", DPKG), ("PyPI", PEP440), ("npm", SEMVER), ("Go", GO)],
+    [
+        ("Debian:11", DPKG),
+        ("Debian", DPKG),
+        ("Ubuntu:22.04:LTS", DPKG),
+        ("PyPI", PEP440),
+        ("npm", SEMVER),
+        ("Go", GO),
+    ],
 )
 def test_scheme_for(ecosystem: str, scheme: object) -> None:
     assert table.scheme_for(ecosystem) is scheme
