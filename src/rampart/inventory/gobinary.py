@@ -19,6 +19,13 @@ from rampart.model import Package
 from rampart.target.base import FileInfo, Target
 
 MIN_SIZE = 64
+# Endings of files that are never Go executables: passed over on their name, without a stat.
+NOT_BINARY_SUFFIXES = frozenset(
+    ".py .pyc .pyo .pyi .pth .html .htm .rst .md .txt .gz .xz .bz2 .zst .zip .whl .jar .deb .h .hpp .c .cc "
+    ".cpp .go .s .json .js .mjs .cjs .ts .map .css .png .jpg .jpeg .gif .svg .ico .woff .woff2 .ttf .otf "
+    ".yaml .yml .xml .toml .ini .cfg .conf .mo .po .pom .beam .vim .pl .pm .rb .tcl .cmake .decTest "
+    ".md5sums .list .a .o .la .pc .sh .bash".split()
+)
 MAX_SIZE = 2 * 1024 * 1024 * 1024
 _GO_VERSION = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
 
@@ -41,12 +48,20 @@ def _module_version(module: Module) -> str | None:
     return version.removeprefix("v")
 
 
+def _suffix(path: str) -> str:
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:] if dot > 0 else ""
+
+
 class GoBinaryExtractor:
     """Reads the module build info of Go executables."""
 
     name = "gobinary"
 
     def wants(self, info: FileInfo) -> bool:
+        if _suffix(info.path) in NOT_BINARY_SUFFIXES:
+            return False
         return bool(info.mode & 0o111) and MIN_SIZE <= info.size <= MAX_SIZE
 
     def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:

@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 from rampart.model import FileError
 
+StatLoader = Callable[[], tuple[int, int]]
 
-@dataclass(frozen=True)
+
 class FileInfo:
     """A regular file inside a target.
 
     ``path`` is relative to the target root, POSIX style, no leading '/'; ``mode`` is the full ``st_mode``.
+    A walk may pass a ``loader`` instead of size and mode: the file is then stat'ed only when an extractor
+    asks for either (most files of a host are chosen or passed over by their path alone).
     """
 
-    path: str
-    size: int
-    mode: int
+    __slots__ = ("_loader", "_stat", "path")
+
+    def __init__(self, path: str, size: int = 0, mode: int = 0, *, loader: StatLoader | None = None) -> None:
+        self.path = path
+        self._loader = loader
+        self._stat = None if loader else (size, mode)
+
+    @property
+    def size(self) -> int:
+        return self._stat_pair()[0]
+
+    @property
+    def mode(self) -> int:
+        return self._stat_pair()[1]
+
+    def _stat_pair(self) -> tuple[int, int]:
+        if self._stat is None:
+            assert self._loader is not None
+            self._stat = self._loader()
+        return self._stat
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileInfo):
+            return NotImplemented
+        return (self.path, self._stat_pair()) == (other.path, other._stat_pair())
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __repr__(self) -> str:
+        return f"FileInfo({self.path!r}, size={self.size}, mode={self.mode:o})"
 
 
 class Target(Protocol):

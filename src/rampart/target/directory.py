@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import partial
 from typing import BinaryIO
 
 from rampart.errors import LimitExceeded
 from rampart.model import FileError
 from rampart.target.base import FileInfo
 from rampart.target.resolve import open_in_root, split_path
+
+
+def _size_and_mode(entry: os.DirEntry[str]) -> tuple[int, int]:
+    """A file's size and mode, looked up when first asked for; a file gone since the walk is empty."""
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return (0, 0)
+    return (st.st_size, st.st_mode)
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -68,13 +78,10 @@ class DirectoryTarget:
                 return None
             if not entry.is_file(follow_symlinks=False):
                 return None
-            st = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            return None
         except OSError as exc:
             self._errors.append(FileError("/" + rel, f"cannot stat: {describe_os_error(exc)}"))
             return None
-        return FileInfo(rel, st.st_size, st.st_mode)
+        return FileInfo(rel, loader=partial(_size_and_mode, entry))
 
     def _excluded(self, rel: str) -> bool:
         return rel in self.skip

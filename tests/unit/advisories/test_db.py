@@ -181,17 +181,17 @@ def test_real_pypi_zip_counts(db_path: Path, vulndata_dir: Path) -> None:
         assert all(any(a.name.lower() == "django" for a in adv.affected) for adv in django)
 
 
-def test_lookups_are_fast(db_path: Path, vulndata_dir: Path) -> None:
+def test_many_lookups_answer_from_the_whole_data(db_path: Path, vulndata_dir: Path) -> None:
+    """Lookups for every kind of name, and misses (their speed: benchmarks/matcher.py)."""
     import_paths(db_path, [vulndata_dir / "osv"], now=NOW)
     conn = sqlite3.connect(db_path)
     keys = conn.execute("SELECT DISTINCT ecosystem, name FROM packages ORDER BY name LIMIT 1500").fetchall()
     conn.close()
     keys += [("Debian:11", f"absent-{i}") for i in range(500)]
-    started = time.process_time()  # CPU time: other work on a shared machine does not count
     with AdvisoryDB.open(db_path) as db:
-        found = sum(len(db.advisories_for(e, n)) for e, n in keys)
-    assert found > 1500
-    assert time.process_time() - started < 0.3
+        found = [len(db.advisories_for(e, n)) for e, n in keys]
+    assert all(found[:1500]) and sum(found) > 1500
+    assert not any(found[1500:])
 
 
 def test_interrupted_import_leaves_the_old_database(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -178,7 +177,8 @@ def test_huge_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         _status(tmp_path, GOOD * 100)
 
 
-def test_large_status_parses_fast(tmp_path: Path) -> None:
+def test_large_status_parses(tmp_path: Path) -> None:
+    """A 5 MB status file, as on a big host (its parse time: benchmarks/inventory.py)."""
     stanza = (
         "Package: pkg{0}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 100\n"
         "Maintainer: Someone <someone@example.org>\nArchitecture: amd64\nMulti-Arch: same\nSource: src{0} (1.0-1)\n"
@@ -187,8 +187,6 @@ def test_large_status_parses_fast(tmp_path: Path) -> None:
     )
     text = "\n".join(stanza.format(i) for i in range(6400))
     assert len(text) > 5_000_000
-    start = time.perf_counter()
     packages, _ = _status(tmp_path, text)
-    elapsed = time.perf_counter() - start
     assert len(packages) == 6400
-    assert elapsed < 0.5, elapsed  # typically ~0.1 s; budget 0.2 s, slack for loaded CI machines
+    assert {p.source_version for p in packages} == {"1.0-1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from rampart.errors import LimitExceeded
 from rampart.target import DirectoryTarget
+from unit.target.unprivileged import run_unprivileged
 
 
 def _paths(target: DirectoryTarget) -> set[str]:
@@ -96,18 +98,22 @@ def test_read_bytes_limit(tmp_path: Path) -> None:
         target.read_bytes("etc/hosts", 4)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable directories anyway")
 def test_unreadable_directory_becomes_an_error_and_walk_goes_on(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     (root / "locked").mkdir()
     (root / "locked/file").write_text("x")
     (root / "locked").chmod(0)
+    code = (
+        "import json; from rampart.target.directory import DirectoryTarget\n"
+        f"t = DirectoryTarget({str(root)!r}); paths = sorted(f.path for f in t.walk())\n"
+        "print(json.dumps([paths, [e.path for e in t.errors]]))"
+    )
     try:
-        target = DirectoryTarget(root)
-        assert _paths(target) == {"usr/lib/real", "etc/hosts"}
-        assert [e.path for e in target.errors] == ["/locked"]
+        paths, errors = json.loads(run_unprivileged(code))
     finally:
         (root / "locked").chmod(0o755)
+    assert set(paths) == {"usr/lib/real", "etc/hosts"}
+    assert errors == ["/locked"]
 
 
 def test_vanished_directory_becomes_an_error(tmp_path: Path) -> None:

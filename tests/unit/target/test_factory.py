@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from rampart.errors import TargetError
 from rampart.target import DirectoryTarget, HostTarget, open_target
+from unit.target.unprivileged import run_unprivileged
 
 
 def test_root_is_the_host() -> None:
@@ -32,8 +32,11 @@ def test_not_a_directory(tmp_path: Path) -> None:
     assert "\n" not in info.value.message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable directories anyway")
 def test_unreadable(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir(mode=0)
-    with pytest.raises(TargetError, match="cannot be read"):
-        open_target(tmp_path / "d")
+    code = (
+        "from rampart.errors import TargetError; from rampart.target import open_target\n"
+        f"try:\n    open_target({str(tmp_path / 'd')!r})\nexcept TargetError as e:\n    print(e.message)"
+    )
+    message = run_unprivileged(code).strip()
+    assert "cannot be read" in message and "\n" not in message
