@@ -25,6 +25,8 @@ class AdvisoryDatabase(AdvisorySource, Protocol):
 
     def info(self) -> DatabaseInfo: ...
 
+    def covers(self, ecosystem: str) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -69,7 +71,7 @@ def judge(inventory: Inventory, database: AdvisoryDatabase, options: ScanOptions
     triaged = apply_ignores(outcome.findings, options.ignore_rules, options.now.date())
     warnings = (
         *_freshness_warnings(info, options),
-        *_coverage_warnings(inventory.packages, info),
+        *_coverage_warnings(inventory.packages, database),
         *(
             f"ignore rule for {rule.id} expired on {rule.expires}; it no longer applies"
             for rule in triaged.expired
@@ -92,11 +94,11 @@ def _freshness_warnings(info: DatabaseInfo, options: ScanOptions) -> Iterable[st
     return (warning,) if warning else ()
 
 
-def _coverage_warnings(packages: Sequence[Package], info: DatabaseInfo) -> Iterable[str]:
+def _coverage_warnings(packages: Sequence[Package], database: AdvisoryDatabase) -> Iterable[str]:
     """Say so when installed packages belong to an ecosystem the database knows nothing about."""
     installed = Counter(package.ecosystem for package in packages)
     for ecosystem, count in sorted(installed.items()):
-        if info.counts.get(ecosystem, 0) == 0:
+        if not database.covers(ecosystem):
             yield (
                 f"the advisory database has no advisories for {ecosystem}: "
                 f"its {count} installed packages were not checked"

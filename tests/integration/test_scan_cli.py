@@ -119,3 +119,18 @@ def test_missing_database_says_what_to_do(rootfs: Path, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "rampart db update" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_ecosystems_without_advisories_are_named(rootfs: Path, debian_db: Path) -> None:
+    _, document = _scan(rootfs, debian_db)
+    warnings = " ".join(document["warnings"])
+    assert "npm" in warnings  # the database holds no npm advisories: its packages were not checked
+    assert "Debian:11" not in warnings and "PyPI" not in warnings
+
+
+def test_release_without_data_is_not_silently_clean(tmp_path: Path, debian_db: Path) -> None:
+    build_debian11_rootfs(tmp_path)
+    (tmp_path / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian 12"\n')
+    _, document = _scan(tmp_path, debian_db)
+    assert not [f for f in document["findings"] if f["package"]["ecosystem"] == "Debian:12"]
+    assert any("Debian:12" in w and "not checked" in w for w in document["warnings"])

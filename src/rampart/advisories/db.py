@@ -75,6 +75,12 @@ class AdvisoryDB:
             found = self._lookups[key] = tuple(self._decode(rid, body) for rid, body in rows)
         return found
 
+    def covers(self, ecosystem: str) -> bool:
+        """Whether any advisory names a package of this exact ecosystem (``Debian:12``, ``PyPI``)."""
+        sql = "SELECT 1 FROM packages WHERE ecosystem = ? LIMIT 1"
+        key = (normalize_ecosystem(ecosystem),)
+        return self._query(lambda: self._conn.execute(sql, key).fetchone()) is not None
+
     def get(self, advisory_id: str) -> Advisory | None:
         """One advisory by id, or None."""
         sql = "SELECT id, body FROM advisories WHERE id = ?"

@@ -73,6 +73,19 @@ def test_other_ecosystems_compare_exactly_and_ubuntu_lts_is_folded(db_path: Path
         assert [a.id for a in db.advisories_for("Ubuntu:22.04", "openssl")] == ["USN-1"]
 
 
+def test_covers_names_exact_ecosystems(db_path: Path, tmp_path: Path) -> None:
+    records = write(
+        tmp_path / "recs",
+        osv("DSA-1", "openssl", ecosystem="Debian:11"),
+        osv("USN-1", "openssl", ecosystem="Ubuntu:22.04:LTS"),
+    )
+    import_paths(db_path, [records], now=NOW)
+    with AdvisoryDB.open(db_path) as db:
+        assert db.covers("Debian:11") and db.covers("Ubuntu:22.04")
+        assert not db.covers("Debian:12") and not db.covers("Debian") and not db.covers("npm")
+        assert db.info().counts == {"Debian": 1, "Ubuntu": 1}
+
+
 def test_duplicate_ids_keep_the_newest_and_are_counted(db_path: Path, tmp_path: Path) -> None:
     records = write(
         tmp_path / "recs",
