@@ -20,12 +20,12 @@ from rampart.target.base import FileInfo, Target
 
 MIN_SIZE = 64
 # Endings of files that are never Go executables: passed over on their name, without a stat.
-NOT_BINARY_SUFFIXES = frozenset(
-    ".py .pyc .pyo .pyi .pth .html .htm .rst .md .txt .gz .xz .bz2 .zst .zip .whl .jar .deb .h .hpp .c .cc "
-    ".cpp .go .s .json .js .mjs .cjs .ts .map .css .png .jpg .jpeg .gif .svg .ico .woff .woff2 .ttf .otf "
-    ".yaml .yml .xml .toml .ini .cfg .conf .mo .po .pom .beam .vim .pl .pm .rb .tcl .cmake .decTest "
-    ".md5sums .list .a .o .la .pc .sh .bash".split()
-)
+_NOT_BINARY = """
+.py .pyc .pyo .pyi .pth .html .htm .rst .md .txt .gz .xz .bz2 .zst .zip .whl .jar .deb .h .hpp .c .cc .cpp .go
+.s .json .js .mjs .cjs .ts .map .css .png .jpg .jpeg .gif .svg .ico .woff .woff2 .ttf .otf .yaml .yml .xml .toml
+.ini .cfg .conf .mo .po .pom .beam .vim .pl .pm .rb .tcl .cmake .decTest .md5sums .list .a .o .la .pc .sh .bash
+"""
+NOT_BINARY_SUFFIXES = frozenset(_NOT_BINARY.split())
 MAX_SIZE = 2 * 1024 * 1024 * 1024
 _GO_VERSION = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
 
