@@ -41,6 +41,16 @@ def test_wants_executables_only() -> None:
     assert wants(FileInfo("usr/bin/x", 10_000, 0o100744))
     assert not wants(FileInfo("usr/bin/x", 10_000, 0o100644))
     assert not wants(FileInfo("usr/bin/x", 10, 0o100755))
+    assert wants(FileInfo("usr/bin/kubectl-1.29", 10_000, 0o100755))
+
+
+def test_data_files_are_passed_over_without_a_stat() -> None:
+    def no_stat() -> tuple[int, int]:
+        raise AssertionError("stat'ed a file whose name rules it out")
+
+    wants = GoBinaryExtractor().wants
+    for path in ("usr/lib/python3/x.py", "usr/share/doc/a/changelog.gz", "opt/app/index.html", "bin/run.sh"):
+        assert not wants(FileInfo(path, loader=no_stat))
 
 
 def test_real_go_binary(tmp_path: Path) -> None:
