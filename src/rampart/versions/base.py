@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -32,13 +34,28 @@ class VersionKey(Protocol):
 class VersionScheme(Protocol):
     """One ecosystem's version order: ``parse`` raises InvalidVersion; ``compare`` returns -1, 0 or 1."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def parse(self, text: str) -> VersionKey: ...
 
     def compare(self, a: str, b: str) -> int: ...
 
     def __hash__(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class KeyedScheme:
+    """A scheme defined by its sort-key function (each scheme module builds one)."""
+
+    name: str
+    key: Callable[[str], VersionKey]
+
+    def parse(self, text: str) -> VersionKey:
+        return self.key(text)
+
+    def compare(self, a: str, b: str) -> int:
+        return compare_keys(self.key(a), self.key(b))
 
 
 def compare_keys(a: VersionKey, b: VersionKey) -> int:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from debian.debian_support import Version as DebianVersion
 
-from rampart.versions.base import InvalidVersion, VersionKey, compare_keys
+from rampart.versions.base import InvalidVersion, KeyedScheme
 
 _RUNS = re.compile(r"(\D*)(\d*)")
 _END: tuple[int, ...] = (0,)
@@ -55,16 +55,5 @@ def dpkg_key(text: str) -> DpkgKey:
     return (int(version.epoch or 0), _runs(upstream), _runs(version.debian_revision or ""))
 
 
-class DpkgScheme:
-    """Debian/Ubuntu package versions: ``[epoch:]upstream[-revision]``."""
-
-    name = "dpkg"
-
-    def parse(self, text: str) -> VersionKey:
-        return dpkg_key(text)
-
-    def compare(self, a: str, b: str) -> int:
-        return compare_keys(dpkg_key(a), dpkg_key(b))
-
-
-DPKG = DpkgScheme()
+DPKG = KeyedScheme("dpkg", dpkg_key)
+"""Debian/Ubuntu package versions: ``[epoch:]upstream[-revision]``."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rampart.versions.base import InvalidVersion, VersionKey, compare_keys
+from rampart.versions.base import InvalidVersion, KeyedScheme
 from rampart.versions.semver import SemverKey, key_of, parse_strict
 
 _TOOLCHAIN = re.compile(r"go(?P<release>\d+(?:\.\d+){0,2})(?:(?P<pre>rc|beta|alpha)(?P<num>\d+))?")
@@ -42,16 +42,5 @@ def go_key(text: str) -> SemverKey:
     return key_of(parse_strict("go", cleaned))
 
 
-class GoScheme:
-    """Go modules (and ``stdlib``)."""
-
-    name = "go"
-
-    def parse(self, text: str) -> VersionKey:
-        return go_key(text)
-
-    def compare(self, a: str, b: str) -> int:
-        return compare_keys(go_key(a), go_key(b))
-
-
-GO = GoScheme()
+GO = KeyedScheme("go", go_key)
+"""Go modules (and ``stdlib``)."""

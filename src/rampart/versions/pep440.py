@@ -12,7 +12,7 @@ from functools import lru_cache
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version
 
-from rampart.versions.base import InvalidVersion, VersionKey, compare_keys
+from rampart.versions.base import InvalidVersion, KeyedScheme
 
 
 @lru_cache(maxsize=100_000)
@@ -24,16 +24,5 @@ def pep440_key(text: str) -> Version:
         raise InvalidVersion("pep440", text) from None
 
 
-class Pep440Scheme:
-    """Python package versions."""
-
-    name = "pep440"
-
-    def parse(self, text: str) -> VersionKey:
-        return pep440_key(text)
-
-    def compare(self, a: str, b: str) -> int:
-        return compare_keys(pep440_key(a), pep440_key(b))
-
-
-PEP440 = Pep440Scheme()
+PEP440 = KeyedScheme("pep440", pep440_key)
+"""Python package versions."""

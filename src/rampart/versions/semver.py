@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import semver as python_semver
 
-from rampart.versions.base import InvalidVersion, VersionKey, compare_keys
+from rampart.versions.base import InvalidVersion, KeyedScheme
 
 Identifier = tuple[int, int, str]
 SemverKey = tuple[int, int, int, tuple[int, tuple[Identifier, ...]]]
@@ -47,16 +47,5 @@ def semver_key(text: str) -> SemverKey:
     return key_of(parse_strict("semver", cleaned))
 
 
-class SemverScheme:
-    """npm package versions and OSV ``SEMVER`` range bounds."""
-
-    name = "semver"
-
-    def parse(self, text: str) -> VersionKey:
-        return semver_key(text)
-
-    def compare(self, a: str, b: str) -> int:
-        return compare_keys(semver_key(a), semver_key(b))
-
-
-SEMVER = SemverScheme()
+SEMVER = KeyedScheme("semver", semver_key)
+"""npm package versions and OSV ``SEMVER`` range bounds."""

@@ -9,7 +9,7 @@ import pytest
 
 import rampart.versions
 from rampart.versions import table
-from rampart.versions.base import UnsupportedEcosystem
+from rampart.versions.base import KeyedScheme, UnsupportedEcosystem
 from rampart.versions.dpkg import DPKG
 from rampart.versions.golang import GO
 from rampart.versions.pep440 import PEP440
@@ -19,19 +19,19 @@ NOT_SCHEMES = {"base", "table"}
 
 
 def test_every_scheme_module_is_in_the_table() -> None:
-    listed = {type(scheme).__module__ for scheme in table.SCHEMES.values()}
+    listed = {scheme.key.__module__ for scheme in table.SCHEMES.values()}  # type: ignore[attr-defined]
     modules = {m.name for m in pkgutil.iter_modules(rampart.versions.__path__)} - NOT_SCHEMES
     assert modules, "no scheme modules found"
     missing = {f"rampart.versions.{m}" for m in modules} - listed
     assert missing == set(), f"scheme modules missing from versions.table.SCHEMES: {sorted(missing)}"
 
 
-def test_every_scheme_module_defines_a_scheme_class() -> None:
+def test_every_scheme_module_defines_a_scheme() -> None:
     for info in pkgutil.iter_modules(rampart.versions.__path__):
         if info.name in NOT_SCHEMES:
             continue
         module = importlib.import_module(f"rampart.versions.{info.name}")
-        assert any(name.endswith("Scheme") for name in vars(module)), info.name
+        assert any(isinstance(value, KeyedScheme) for value in vars(module).values()), info.name
 
 
 @pytest.mark.parametrize(
