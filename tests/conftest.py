@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from fixtures import elf, rootfs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,3 +34,23 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("RAMPART_CACHE_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def rootfs_lib() -> ModuleType:
+    """The miniature root filesystem builders (tests/fixtures/rootfs.py)."""
+    return rootfs
+
+
+@pytest.fixture(scope="session")
+def elf_lib() -> ModuleType:
+    """The synthetic ELF builders (tests/fixtures/elf.py)."""
+    return elf
+
+
+@pytest.fixture
+def debian11_root(tmp_path: Path) -> Path:
+    """A fresh miniature Debian 11 root filesystem (see tests/fixtures/rootfs.py)."""
+    root = tmp_path / "rootfs"
+    rootfs.build_debian11_rootfs(root)
+    return root
