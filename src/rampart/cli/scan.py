@@ -100,7 +100,10 @@ def _run(target: str, options: ScanOptions, settings: Settings) -> ScanResult:
 
 @contextmanager
 def _progress(settings: Settings) -> Iterator[Callable[[int], None] | None]:
-    """A spinner with a file count on stderr when interactive; nothing when piped."""
+    """A file count on stderr when interactive; nothing when piped.
+
+    Refreshed from the scan's own thread (no refresh thread), so the walk may fork worker processes.
+    """
     if not sys.stderr.isatty():
         yield None
         return
@@ -108,9 +111,9 @@ def _progress(settings: Settings) -> Iterator[Callable[[int], None] | None]:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
         task = bar.add_task("scanning: 0 files")
-        yield lambda files: bar.update(task, description=f"scanning: {files:,} files")
+        yield lambda files: bar.update(task, description=f"scanning: {files:,} files", refresh=True)
 
 
 def _write_report(

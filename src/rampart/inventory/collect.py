@@ -8,54 +8,36 @@ sorted by ecosystem, name, version and location, errors by path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Sequence
 
-from rampart.errors import RampartError
-from rampart.inventory.base import ExtractContext, Extractor, location
+from rampart.inventory.base import ExtractContext, Extractor
+from rampart.inventory.extract import extract_files
 from rampart.inventory.osrelease import read_os_release
 from rampart.inventory.table import EXTRACTORS
-from rampart.model import FileError, Inventory, Package
-from rampart.target.base import FileInfo, Target
-from rampart.target.directory import describe_os_error
+from rampart.model import Inventory, Package
+from rampart.target.base import PartitionedTarget, Target
 
-PROGRESS_EVERY = 5000
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line message for an exception raised while reading one file."""
-    if isinstance(exc, RampartError):
-        text = exc.message
-    elif isinstance(exc, OSError):
-        text = f"cannot read: {describe_os_error(exc)}"
-    else:
-        text = f"unexpected {type(exc).__name__}: {exc}"
-    return " ".join(text.split())[:500]
+MAX_WORKERS = 4
 
 
-def _extract(extractor: Extractor, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:
-    try:
-        return extractor.extract(info, target, context)
-    except Exception as exc:  # one bad file must never stop the scan
-        context.errors.append(FileError(location(info.path), f"{extractor.name}: {describe(exc)}"))
-        return []
+def default_workers() -> int:
+    """One walker per CPU this process may use, at most MAX_WORKERS."""
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
-def _walk(
+def _extract_all(
     target: Target,
-    extractors: Iterable[Extractor],
+    extractors: Sequence[Extractor],
     context: ExtractContext,
+    workers: int,
     progress: Callable[[int], None] | None,
 ) -> tuple[list[Package], int]:
-    packages: list[Package] = []
-    seen = 0
-    chosen = tuple(extractors)
-    for seen, info in enumerate(target.walk(), start=1):
-        for extractor in chosen:
-            if extractor.wants(info):
-                packages.extend(_extract(extractor, info, target, context))
-        if progress is not None and seen % PROGRESS_EVERY == 0:
-            progress(seen)
-    return packages, seen
+    if workers > 1 and isinstance(target, PartitionedTarget):
+        from rampart.inventory.parallel import extract_in_parallel
+
+        return extract_in_parallel(target, extractors, context, workers, progress)
+    return extract_files(target.walk(), target, extractors, context, progress)
 
 
 def _sort_key(package: Package) -> tuple[str, str, str, str, str]:
@@ -65,12 +47,17 @@ def _sort_key(package: Package) -> tuple[str, str, str, str, str]:
 def collect_inventory(
     target: Target,
     progress: Callable[[int], None] | None = None,
-    extractors: Iterable[Extractor] = EXTRACTORS,
+    extractors: Sequence[Extractor] = EXTRACTORS,
+    workers: int | None = None,
 ) -> Inventory:
-    """Every package the extractors find on ``target``, with the per-file errors met on the way."""
+    """Every package the extractors find on ``target``, with the per-file errors met on the way.
+
+    A partitioned target is walked by ``workers`` processes (default: one per CPU, see ``parallel``).
+    """
     os_release, os_errors = read_os_release(target)
     context = ExtractContext(os=os_release, errors=list(os_errors))
-    packages, seen = _walk(target, extractors, context, progress)
+    jobs = default_workers() if workers is None else workers
+    packages, seen = _extract_all(target, extractors, context, jobs, progress)
     if progress is not None:
         progress(seen)
     errors = sorted({*context.errors, *target.errors}, key=lambda e: (e.path, e.message))

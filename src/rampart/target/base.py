@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from rampart.model import FileError
 
@@ -72,4 +72,17 @@ class Target(Protocol):
 
     def read_bytes(self, path: str, limit: int) -> bytes:
         """A whole file's bytes; raises LimitExceeded when it is larger than ``limit``."""
+        ...
+
+
+@runtime_checkable
+class PartitionedTarget(Target, Protocol):
+    """A target whose walk can be cut into subtrees, walked by several processes at once."""
+
+    def partition(self, depth: int = 2) -> tuple[list[FileInfo], list[str]]:
+        """The files above the cut and the subtree roots at it; together they cover the tree once."""
+        ...
+
+    def walk_from(self, rel: str) -> Iterator[FileInfo]:
+        """Every regular file below the subtree root ``rel``."""
         ...

@@ -52,9 +52,28 @@ class DirectoryTarget:
 
     def walk(self) -> Iterator[FileInfo]:
         """Every regular file under the root, each once, symlinks never followed."""
-        pending = [""]
+        return self.walk_from("")
+
+    def walk_from(self, rel: str) -> Iterator[FileInfo]:
+        """Every regular file below the directory ``rel`` (relative to the root, '' for the root)."""
+        pending = [rel]
         while pending:
             yield from self._scan(pending.pop(), pending)
+
+    def partition(self, depth: int = 2) -> tuple[list[FileInfo], list[str]]:
+        """The tree cut ``depth`` levels down: the files above the cut, and the directories at it.
+
+        Walking each directory with ``walk_from`` after taking the files gives every file once, so the
+        directories can be shared among worker processes.
+        """
+        files: list[FileInfo] = []
+        level = [""]
+        for _ in range(depth):
+            below: list[str] = []
+            for rel in level:
+                files += self._scan(rel, below)
+            level = below
+        return files, level
 
     def _scan(self, rel: str, pending: list[str]) -> list[FileInfo]:
         """The regular files directly in ``rel``; its subdirectories are pushed on ``pending``."""

@@ -101,8 +101,38 @@ def test_walk_errors_are_included(tmp_path: Path) -> None:
             yield from super().walk()
             self._errors.append(FileError("/locked", "cannot read directory"))
 
-    inventory = collect_inventory(Locked(tmp_path))
+    inventory = collect_inventory(Locked(tmp_path), workers=1)
     assert [e.path for e in inventory.errors] == ["/locked"]
+
+
+def test_walk_errors_met_by_workers_are_included(tmp_path: Path) -> None:
+    class Locked(DirectoryTarget):
+        def walk_from(self, rel: str) -> Iterator[FileInfo]:
+            yield from super().walk_from(rel)
+            self._errors.append(FileError(f"/{rel}/locked", "cannot read directory"))
+
+    for i in range(3):
+        _write(
+            tmp_path,
+            f"top{i}/sub/node_modules/p{i}/package.json",
+            json.dumps({"name": f"p{i}", "version": "1.0.0"}).encode(),
+        )
+    inventory = collect_inventory(Locked(tmp_path), workers=2)
+    assert [e.path for e in inventory.errors] == [f"/top{i}/sub/locked" for i in range(3)]
+    assert [p.name for p in inventory.packages] == ["p0", "p1", "p2"]
+
+
+def test_parallel_and_serial_walks_find_the_same(debian11_root: Path) -> None:
+    for i in range(40):
+        _write(
+            debian11_root,
+            f"opt/app{i}/lib/node_modules/m{i}/package.json",
+            json.dumps({"name": f"m{i}", "version": "2.0.0"}).encode(),
+        )
+    serial = collect_inventory(DirectoryTarget(debian11_root), workers=1)
+    parallel = collect_inventory(DirectoryTarget(debian11_root), workers=2)
+    assert serial == parallel
+    assert len(serial.packages) > 40 and serial.files_seen > 40
 
 
 def test_progress_is_reported(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import rampart.inventory
 from rampart.inventory.table import EXTRACTORS
 
 # Modules of the inventory package that are machinery, not file formats (``_*`` modules are helpers).
-INFRASTRUCTURE = {"base", "table", "collect", "osrelease"}
+INFRASTRUCTURE = {"base", "table", "collect", "extract", "parallel", "osrelease"}
 
 
 def _extractor_modules() -> list[str]:
