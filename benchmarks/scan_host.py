@@ -156,6 +156,11 @@ class Inventory:
         entry = (*key, location.lstrip("/"))
         self.entries.setdefault(ecosystem, Counter())[entry] += 1
 
+    def trees(self) -> set[str]:
+        """Every temporary tree (tmp/a/b) this tool found any package in."""
+        locations = (entry[2] for found in self.entries.values() for entry in found)
+        return {tree for tree in map(tree_of, locations) if tree is not None}
+
     def keys(self, ecosystem: str) -> set[Key]:
         return {(name, version) for name, version, _ in self.entries.get(ecosystem, Counter())}
 
@@ -201,22 +206,40 @@ def trivy_inventory(report: dict) -> Inventory:
 
 
 def compare(ours: Inventory, theirs: Inventory) -> list[dict]:
-    """One row per ecosystem: counts, unique (name, version) counts, and what only one side reports where."""
+    """One row per ecosystem: counts, unique (name, version) counts, and what only one side reports where.
+
+    Differences inside a temporary tree (under tmp/) that the other tool saw nothing of are set apart:
+    on a shared machine other jobs create and delete such trees between the two runs.
+    """
     rows = []
     for ecosystem in sorted(set(ours.entries) | set(theirs.entries)):
         mine, peer = ours.entries.get(ecosystem, Counter()), theirs.entries.get(ecosystem, Counter())
-        rows.append(
-            {
-                "ecosystem": ecosystem,
-                "rampart": mine.total(),
-                "trivy": peer.total(),
-                "rampart_unique": len(ours.keys(ecosystem)),
-                "trivy_unique": len(theirs.keys(ecosystem)),
-                "only_rampart": sorted((mine - peer).elements()),
-                "only_trivy": sorted((peer - mine).elements()),
-            }
-        )
+        only_ours, ours_transient = split_transient((mine - peer).elements(), theirs.trees())
+        only_theirs, theirs_transient = split_transient((peer - mine).elements(), ours.trees())
+        row = {"ecosystem": ecosystem, "rampart": mine.total(), "trivy": peer.total()}
+        row |= {"rampart_unique": len(ours.keys(ecosystem)), "trivy_unique": len(theirs.keys(ecosystem))}
+        row |= {"only_rampart": only_ours, "only_trivy": only_theirs}
+        rows.append(row | {"transient_rampart": ours_transient, "transient_trivy": theirs_transient})
     return rows
+
+
+def tree_of(location: str) -> str | None:
+    """The temporary tree a location lies in (tmp/a/b), or None outside tmp/."""
+    parts = location.split("/")
+    return "/".join(parts[:3]) if parts[0] == "tmp" and len(parts) > 3 else None
+
+
+def split_transient(entries: Iterable[Entry], other_trees: set[str]) -> tuple[list[Entry], dict[str, int]]:
+    """Entries the other tool could have seen, and per temporary tree it saw nothing of, how many entries."""
+    kept: list[Entry] = []
+    transient: Counter[str] = Counter()
+    for entry in sorted(entries):
+        tree = tree_of(entry[2])
+        if tree is not None and tree not in other_trees:
+            transient[tree] += 1
+        else:
+            kept.append(entry)
+    return kept, dict(sorted(transient.items()))
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -232,8 +255,13 @@ def count_table(rows: list[dict]) -> str:
         "only rampart",
         "only Trivy",
     ]
-    cells = [[*counts(r), len(r["only_rampart"]), len(r["only_trivy"])] for r in rows]
+    cells = [[*counts(r), only(r, "rampart"), only(r, "trivy")] for r in rows]
     return benchlib.table(headers, cells)
+
+
+def only(row: dict, side: str) -> str:
+    transient = sum(row[f"transient_{side}"].values())
+    return f"{len(row[f'only_{side}'])}" + (f" (+{transient} in tmp trees)" if transient else "")
 
 
 def counts(row: dict) -> list[object]:
@@ -244,10 +272,12 @@ def difference_text(rows: list[dict], limit: int | None) -> str:
     """What only one tool reports, per ecosystem and side: grouped by the file it was found in."""
     parts = []
     for row in rows:
-        for side in ("only_rampart", "only_trivy"):
-            if row[side]:
-                title = f"**{row['ecosystem']}, {side.replace('_', ' ')}** ({len(row[side])} entries)"
-                parts.append(f"{title}:\n\n{by_location(row[side], limit)}")
+        for side in ("rampart", "trivy"):
+            listed, transient = row[f"only_{side}"], row[f"transient_{side}"]
+            if listed or transient:
+                title = f"**{row['ecosystem']}, only {side}** ({len(listed)} entries)"
+                lines = [by_location(listed, limit), transient_text(transient, side)]
+                parts.append(f"{title}:\n\n" + "\n".join(line for line in lines if line))
     return "\n\n".join(parts) or "None: both tools report the same packages in the same files."
 
 
@@ -262,6 +292,13 @@ def by_location(entries: Iterable[Entry], limit: int | None) -> str:
     if limit is not None and len(lines) > limit:
         lines = [*lines[:limit], f"- … and {len(lines) - limit} more files"]
     return "\n".join(lines)
+
+
+def transient_text(transient: dict[str, int], side: str) -> str:
+    if not transient:
+        return ""
+    trees = ", ".join(f"`{escape(tree)}` ({count})" for tree, count in transient.items())
+    return f"- temporary trees only {side} saw (created or removed between the two runs): {trees}"
 
 
 def clipped(found: list[str], limit: int | None) -> str:

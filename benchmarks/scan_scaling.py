@@ -275,10 +275,16 @@ def main() -> None:
     print(text)
     if not args.no_write:
         facts = benchlib.info_lines(benchlib.machine_info(), benchlib.command_line())
-        tree = f"- miniature rootfs: {dpkg} dpkg packages (Debian 11 os-release), {python} Python dist-infos"
+        tree = f"- miniature rootfs: {dpkg} dpkg packages, {python} Python dist-infos; {MINIATURE_NOTE}"
         benchlib.write_section(HEADING, f"{facts}\n{tree}\n\n{text}\n\n{VARIANT_NOTE}")
 
 
+MINIATURE_NOTE = (
+    "os-release says Debian 11; the dpkg status holds this host's installed packages (real Debian binary "
+    "packages with their Source: fields and versions; no Debian 11 package list is reachable offline) and "
+    "every Debian 11 source package the shared data fixes, at the middle one of its real fixed versions; "
+    "the dist-infos are PyPI packages the data names, each at a real version listed in its advisory"
+)
 VARIANT_NOTE = (
     "`real`: the shared data as it is. `renamed`: copies carry new ids and new package names, so only the "
     "original advisories can match (findings stay constant while the database grows). `same-names`: copies "

@@ -33,8 +33,17 @@ class Extractor(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def path_pattern(self) -> str:
+        """A regular expression every relative path this extractor may want matches in full.
+
+        The walk passes over other files without asking ``wants`` (or stat'ing them), so it must be a
+        cheap superset of what ``wants`` accepts.
+        """
+        ...
+
     def wants(self, info: FileInfo) -> bool:
-        """Whether this file is one this extractor reads; decided on the path, mode and size only."""
+        """Whether this file, whose path matched ``path_pattern``, is one this extractor reads."""
         ...
 
     def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:

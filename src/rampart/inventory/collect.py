@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from rampart.inventory.base import ExtractContext, Extractor
-from rampart.inventory.extract import extract_files
+from rampart.inventory.extract import extract_files, path_filter
 from rampart.inventory.osrelease import read_os_release
 from rampart.inventory.table import EXTRACTORS
 from rampart.model import Inventory, Package
@@ -37,7 +37,8 @@ def _extract_all(
         from rampart.inventory.parallel import extract_in_parallel
 
         return extract_in_parallel(target, extractors, context, workers, progress)
-    return extract_files(target.walk(), target, extractors, context, progress)
+    packages = extract_files(target.walk(path_filter(extractors)), target, extractors, context, progress)
+    return packages, target.files_walked
 
 
 def _sort_key(package: Package) -> tuple[str, str, str, str, str]:

@@ -66,6 +66,8 @@ class DpkgExtractor:
 
     name = "dpkg"
 
+    path_pattern = r"var/lib/dpkg/status(?:\.d/[^/]+)?"
+
     def wants(self, info: FileInfo) -> bool:
         path = info.path
         if path == STATUS:

@@ -1,16 +1,26 @@
-"""Handing files to the extractors that want them; one bad file becomes a FileError, never a stop."""
+"""Handing files to the extractors that want them; one bad file becomes a FileError, never a stop.
+
+The walk asks ``path_filter`` about every file first: a path no extractor's ``path_pattern`` matches is
+passed over without building a FileInfo, calling ``wants`` or stat'ing it (most files of a host).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 
 from rampart.errors import RampartError
 from rampart.inventory.base import ExtractContext, Extractor, location
 from rampart.model import FileError, Package
-from rampart.target.base import FileInfo, Target
+from rampart.target.base import FileInfo, PathFilter, Target
 from rampart.target.directory import describe_os_error
 
-PROGRESS_EVERY = 5000
+PROGRESS_EVERY = 500
+
+
+def path_filter(extractors: Sequence[Extractor]) -> PathFilter:
+    """One compiled test of a relative path against every extractor's ``path_pattern``."""
+    return re.compile("|".join(f"(?:{e.path_pattern})" for e in extractors), re.DOTALL).fullmatch
 
 
 def describe(exc: BaseException) -> str:
@@ -38,14 +48,13 @@ def extract_files(
     extractors: Sequence[Extractor],
     context: ExtractContext,
     progress: Callable[[int], None] | None = None,
-) -> tuple[list[Package], int]:
-    """The packages the extractors find in ``files``, and how many files there were."""
+) -> list[Package]:
+    """The packages the extractors find in ``files``; ``progress`` hears the target's walked-file count."""
     packages: list[Package] = []
-    seen = 0
-    for seen, info in enumerate(files, start=1):
+    for index, info in enumerate(files, start=1):
         for extractor in extractors:
             if extractor.wants(info):
                 packages.extend(_extract(extractor, info, target, context))
-        if progress is not None and seen % PROGRESS_EVERY == 0:
-            progress(seen)
-    return packages, seen
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(target.files_walked)
+    return packages

@@ -26,6 +26,9 @@ _NOT_BINARY = """
 .ini .cfg .conf .mo .po .pom .beam .vim .pl .pm .rb .tcl .cmake .decTest .md5sums .list .a .o .la .pc .sh .bash
 """
 NOT_BINARY_SUFFIXES = frozenset(_NOT_BINARY.split())
+# Any path whose file name does not end in one of those (a leading dot is not an ending).
+_ENDINGS = "|".join(re.escape(suffix) for suffix in sorted(NOT_BINARY_SUFFIXES))
+PATH_PATTERN = rf"(?!(?:.*/)?[^/]+(?:{_ENDINGS})$).*"
 MAX_SIZE = 2 * 1024 * 1024 * 1024
 _GO_VERSION = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
 
@@ -48,20 +51,14 @@ def _module_version(module: Module) -> str | None:
     return version.removeprefix("v")
 
 
-def _suffix(path: str) -> str:
-    name = path.rpartition("/")[2]
-    dot = name.rfind(".")
-    return name[dot:] if dot > 0 else ""
-
-
 class GoBinaryExtractor:
     """Reads the module build info of Go executables."""
 
     name = "gobinary"
 
+    path_pattern = PATH_PATTERN
+
     def wants(self, info: FileInfo) -> bool:
-        if _suffix(info.path) in NOT_BINARY_SUFFIXES:
-            return False
         return bool(info.mode & 0o111) and MIN_SIZE <= info.size <= MAX_SIZE
 
     def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:

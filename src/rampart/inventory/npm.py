@@ -58,6 +58,7 @@ class NpmExtractor:
     """Reads the package.json of packages installed under node_modules."""
 
     name = "npm"
+    path_pattern = r".*node_modules/.*/package\.json"
 
     def wants(self, info: FileInfo) -> bool:
         return (

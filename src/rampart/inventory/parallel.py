@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rampart.inventory.base import ExtractContext, Extractor
-from rampart.inventory.extract import extract_files
+from rampart.inventory.extract import extract_files, path_filter
 from rampart.model import FileError, OsRelease, Package
-from rampart.target.base import PartitionedTarget
+from rampart.target.base import PartitionedTarget, PathFilter
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class _Job:
 
     target: PartitionedTarget
     extractors: tuple[Extractor, ...]
+    wanted: PathFilter
     os: OsRelease | None
 
 
@@ -45,9 +46,11 @@ def _run_subtree(rel: str) -> _Batch:
     job = _JOB
     assert job is not None, "worker started without a job"
     context = ExtractContext(os=job.os)
-    walked_before = len(job.target.errors)
-    packages, seen = extract_files(job.target.walk_from(rel), job.target, job.extractors, context)
-    return _Batch(packages, context.errors + list(job.target.errors[walked_before:]), seen)
+    target = job.target
+    errors_before, walked_before = len(target.errors), target.files_walked
+    packages = extract_files(target.walk_from(rel, job.wanted), target, job.extractors, context)
+    errors = context.errors + list(target.errors[errors_before:])
+    return _Batch(packages, errors, target.files_walked - walked_before)
 
 
 def extract_in_parallel(
@@ -60,8 +63,9 @@ def extract_in_parallel(
     """All packages of ``target`` and the number of files walked; errors go to ``context``."""
     global _JOB
     top_files, subtrees = target.partition()
-    packages, seen = extract_files(top_files, target, extractors, context)
-    _JOB = _Job(target, tuple(extractors), context.os)
+    packages = extract_files(top_files, target, extractors, context)
+    seen = target.files_walked
+    _JOB = _Job(target, tuple(extractors), path_filter(extractors), context.os)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for batch in pool.imap_unordered(_run_subtree, subtrees):

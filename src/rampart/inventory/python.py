@@ -72,6 +72,7 @@ class PythonExtractor:
     """Reads installed Python distributions' metadata."""
 
     name = "python"
+    path_pattern = r".*-packages/.*(?:/METADATA|/PKG-INFO|\.egg-info)"
 
     def wants(self, info: FileInfo) -> bool:
         path = info.path

@@ -8,6 +8,8 @@ from typing import BinaryIO, Protocol, runtime_checkable
 from rampart.model import FileError
 
 StatLoader = Callable[[], tuple[int, int]]
+PathFilter = Callable[[str], object]
+"""Asked of each file's relative path during a walk; a false answer passes the file over unseen."""
 
 
 class FileInfo:
@@ -62,8 +64,13 @@ class Target(Protocol):
         """Parts of the tree the walk could not read (unreadable directories), found so far."""
         ...
 
-    def walk(self) -> Iterator[FileInfo]:
-        """Every regular file in the tree, each once."""
+    @property
+    def files_walked(self) -> int:
+        """How many regular files the walks so far went past, wanted or not."""
+        ...
+
+    def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+        """Every regular file in the tree, each once (only those whose path ``wanted`` accepts, if given)."""
         ...
 
     def open(self, path: str) -> BinaryIO:
@@ -83,6 +90,6 @@ class PartitionedTarget(Target, Protocol):
         """The files above the cut and the subtree roots at it; together they cover the tree once."""
         ...
 
-    def walk_from(self, rel: str) -> Iterator[FileInfo]:
-        """Every regular file below the subtree root ``rel``."""
+    def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+        """Every (wanted) regular file below the subtree root ``rel``."""
         ...

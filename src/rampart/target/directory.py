@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from rampart.errors import LimitExceeded
 from rampart.model import FileError
-from rampart.target.base import FileInfo
+from rampart.target.base import FileInfo, PathFilter
 from rampart.target.resolve import open_in_root, split_path
 
 
@@ -41,6 +41,7 @@ class DirectoryTarget:
         self.skip = skip
         self._base = self.root.rstrip("/") + "/"
         self._errors: list[FileError] = []
+        self.files_walked = 0
 
     @property
     def name(self) -> str:
@@ -50,15 +51,15 @@ class DirectoryTarget:
     def errors(self) -> tuple[FileError, ...]:
         return tuple(self._errors)
 
-    def walk(self) -> Iterator[FileInfo]:
-        """Every regular file under the root, each once, symlinks never followed."""
-        return self.walk_from("")
+    def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+        """Every regular file under the root (``wanted`` ones only, when given), symlinks never followed."""
+        return self.walk_from("", wanted)
 
-    def walk_from(self, rel: str) -> Iterator[FileInfo]:
+    def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
         """Every regular file below the directory ``rel`` (relative to the root, '' for the root)."""
         pending = [rel]
         while pending:
-            yield from self._scan(pending.pop(), pending)
+            yield from self._scan(pending.pop(), pending, wanted)
 
     def partition(self, depth: int = 2) -> tuple[list[FileInfo], list[str]]:
         """The tree cut ``depth`` levels down: the files above the cut, and the directories at it.
@@ -71,36 +72,31 @@ class DirectoryTarget:
         for _ in range(depth):
             below: list[str] = []
             for rel in level:
-                files += self._scan(rel, below)
+                files += self._scan(rel, below, None)
             level = below
         return files, level
 
-    def _scan(self, rel: str, pending: list[str]) -> list[FileInfo]:
-        """The regular files directly in ``rel``; its subdirectories are pushed on ``pending``."""
+    def _scan(self, rel: str, pending: list[str], wanted: PathFilter | None) -> list[FileInfo]:
+        """The (wanted) regular files directly in ``rel``; its subdirectories are pushed on ``pending``.
+
+        This is the walk's inner loop, run once per entry of the whole tree: it stays flat on purpose.
+        """
         prefix = rel + "/" if rel else ""
         files: list[FileInfo] = []
         try:
             with os.scandir(self._base + rel) as entries:
                 for entry in entries:
-                    info = self._entry(entry, prefix + entry.name, pending)
-                    if info is not None:
-                        files.append(info)
+                    path = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if path not in self.skip:
+                            pending.append(path)
+                    elif entry.is_file(follow_symlinks=False):
+                        self.files_walked += 1
+                        if wanted is None or wanted(path):
+                            files.append(FileInfo(path, loader=partial(_size_and_mode, entry)))
         except OSError as exc:
             self._errors.append(FileError("/" + rel, f"cannot read directory: {describe_os_error(exc)}"))
         return files
-
-    def _entry(self, entry: os.DirEntry[str], rel: str, pending: list[str]) -> FileInfo | None:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                if rel not in self.skip:
-                    pending.append(rel)
-                return None
-            if not entry.is_file(follow_symlinks=False):
-                return None
-        except OSError as exc:
-            self._errors.append(FileError("/" + rel, f"cannot stat: {describe_os_error(exc)}"))
-            return None
-        return FileInfo(rel, loader=partial(_size_and_mode, entry))
 
     def _excluded(self, rel: str) -> bool:
         return rel in self.skip

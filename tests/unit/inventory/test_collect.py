@@ -11,7 +11,7 @@ from rampart.inventory import collect_inventory
 from rampart.inventory.base import ExtractContext
 from rampart.model import FileError, OsRelease, Package
 from rampart.target import DirectoryTarget, open_target
-from rampart.target.base import FileInfo, Target
+from rampart.target.base import FileInfo, PathFilter, Target
 
 
 def _triples(packages: tuple[Package, ...]) -> set[tuple[str, str, str]]:
@@ -75,6 +75,7 @@ def test_duplicates_are_listed_once_and_os_is_read_first(tmp_path: Path) -> None
 
 class _Exploding:
     name = "exploding"
+    path_pattern = ".*"
 
     def wants(self, info: FileInfo) -> bool:
         return True
@@ -97,8 +98,8 @@ def test_unexpected_exception_becomes_a_one_line_error(tmp_path: Path) -> None:
 
 def test_walk_errors_are_included(tmp_path: Path) -> None:
     class Locked(DirectoryTarget):
-        def walk(self) -> Iterator[FileInfo]:
-            yield from super().walk()
+        def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+            yield from super().walk(wanted)
             self._errors.append(FileError("/locked", "cannot read directory"))
 
     inventory = collect_inventory(Locked(tmp_path), workers=1)
@@ -107,8 +108,8 @@ def test_walk_errors_are_included(tmp_path: Path) -> None:
 
 def test_walk_errors_met_by_workers_are_included(tmp_path: Path) -> None:
     class Locked(DirectoryTarget):
-        def walk_from(self, rel: str) -> Iterator[FileInfo]:
-            yield from super().walk_from(rel)
+        def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+            yield from super().walk_from(rel, wanted)
             self._errors.append(FileError(f"/{rel}/locked", "cannot read directory"))
 
     for i in range(3):

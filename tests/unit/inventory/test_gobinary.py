@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -44,13 +45,22 @@ def test_wants_executables_only() -> None:
     assert wants(FileInfo("usr/bin/kubectl-1.29", 10_000, 0o100755))
 
 
-def test_data_files_are_passed_over_without_a_stat() -> None:
-    def no_stat() -> tuple[int, int]:
-        raise AssertionError("stat'ed a file whose name rules it out")
-
-    wants = GoBinaryExtractor().wants
-    for path in ("usr/lib/python3/x.py", "usr/share/doc/a/changelog.gz", "opt/app/index.html", "bin/run.sh"):
-        assert not wants(FileInfo(path, loader=no_stat))
+@pytest.mark.parametrize(
+    ("path", "considered"),
+    [
+        ("usr/lib/python3/x.py", False),
+        ("usr/share/doc/a/changelog.gz", False),
+        ("opt/app/index.html", False),
+        ("bin/run.sh", False),
+        ("usr/bin/docker", True),
+        ("usr/local/bin/kubectl-1.29", True),
+        ("opt/x.py/real-binary", True),
+        ("root/.sh", True),
+        ("usr/lib/libgo.so", True),
+    ],
+)
+def test_path_pattern_passes_over_data_files_by_name(path: str, considered: bool) -> None:
+    assert bool(re.fullmatch(GoBinaryExtractor().path_pattern, path)) is considered
 
 
 def test_real_go_binary(tmp_path: Path) -> None:
