@@ -1,9 +1,9 @@
 """Building a new database file beside the current one and swapping it in atomically.
 
-A `Builder` collects advisories in memory (keeping the newest ``modified`` per id), then writes
-them to a temporary file in the database's directory in one transaction with ``executemany``,
-copies the rows it keeps from the current database, builds the indexes last, and replaces the
-current file with ``os.replace``. Until that last step the current database is untouched, so a
+A `Builder` streams advisories into staging tables of a temporary file in the database's directory
+(keeping the newest ``modified`` per id, so memory stays flat however large the input), then moves
+them into the real tables in one transaction, copies the rows it keeps from the current database,
+builds the indexes last, and replaces the current file with ``os.replace``. Until that last step the current database is untouched, so a
 failure, Ctrl-C or kill at any point leaves it working; the temporary file is removed on failure
 (or, after a kill, by the next build once it is an hour old).
 """
@@ -39,6 +39,26 @@ FROM packages GROUP BY family ORDER BY family
 """
 
 
+_STAGING = """
+CREATE TEMP TABLE staging (
+    id TEXT PRIMARY KEY, sort_key REAL NOT NULL, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,
+    source TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TEMP TABLE staging_packages (ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE INDEX temp.staging_packages_id ON staging_packages (advisory_id);
+"""
+_STAGE = "INSERT OR IGNORE INTO staging VALUES (?, ?, ?, ?, ?, ?)"
+_RESTAGE = (
+    "UPDATE staging SET sort_key = ?2, modified = ?3, withdrawn = ?4, source = ?5, body = ?6 "
+    "WHERE id = ?1 AND sort_key <= ?2"
+)
+_UNSTAGE_PACKAGES = "DELETE FROM staging_packages WHERE advisory_id = ?"
+_STAGE_PACKAGES = "INSERT INTO staging_packages VALUES (?, ?, ?)"
+_PUBLISH = (
+    "INSERT INTO advisories SELECT id, modified, withdrawn, source, body FROM staging",
+    "INSERT INTO packages SELECT DISTINCT ecosystem, name, advisory_id FROM staging_packages",
+)
+
 _RECOUNT_SOURCES = (
     "UPDATE sources SET records = (SELECT COUNT(*) FROM advisories a WHERE a.source = sources.key)"
 )
@@ -64,6 +84,14 @@ def modified_key(text: str) -> float:
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
+def _package_rows(advisory: Advisory) -> set[tuple[str, str, str]]:
+    """The lookup rows of one advisory: (ecosystem, normalised name, id) per affected package."""
+    return {
+        (normalize_ecosystem(entry.ecosystem), normalize_name(entry.ecosystem, entry.name), advisory.id)
+        for entry in advisory.affected
+    }
+
+
 class Builder:
     """One new database file under construction; use as a context manager."""
 
@@ -74,10 +102,14 @@ class Builder:
         fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
         os.close(fd)
         self.temp = Path(name)
-        self._pending: dict[str, tuple[float, str, Advisory]] = {}
         self._sources: dict[str, SourceMeta] = {}
         self.conn = sqlite3.connect(f"file:{quote(str(self.temp))}", uri=True, isolation_level=None)
-        self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + schema.TABLES)
+        self.conn.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
+            + schema.TABLES
+            + _STAGING
+        )
+        self.conn.execute("BEGIN")
 
     def __enter__(self) -> Self:
         return self
@@ -90,16 +122,26 @@ class Builder:
 
     def add(self, advisory: Advisory, source: str) -> bool:
         """Take one advisory; False when its id was already taken (the newer ``modified`` wins)."""
-        key = modified_key(advisory.modified)
-        current = self._pending.get(advisory.id)
-        if current is None or key >= current[0]:
-            self._pending[advisory.id] = (key, source, advisory)
-        return current is None
+        row = (
+            advisory.id,
+            modified_key(advisory.modified),
+            advisory.modified,
+            advisory.withdrawn is not None,
+            source,
+            codec.encode(advisory),
+        )
+        is_new = self.conn.execute(_STAGE, row).rowcount == 1
+        if not is_new:
+            if self.conn.execute(_RESTAGE, row).rowcount == 0:
+                return False  # the staged record is newer
+            self.conn.execute(_UNSTAGE_PACKAGES, (advisory.id,))
+        self.conn.executemany(_STAGE_PACKAGES, _package_rows(advisory))
+        return is_new
 
     def pending_counts(self) -> tuple[int, int]:
         """How many distinct ids were taken so far, and how many of them are withdrawn."""
-        withdrawn = sum(1 for _, _, a in self._pending.values() if a.withdrawn is not None)
-        return len(self._pending), withdrawn
+        total, withdrawn = self.conn.execute("SELECT COUNT(*), SUM(withdrawn) FROM staging").fetchone()
+        return total, withdrawn or 0
 
     def set_source(self, meta: SourceMeta) -> None:
         self._sources[meta.key] = meta
@@ -124,13 +166,10 @@ class Builder:
         self.temp.unlink(missing_ok=True)
 
     def _write_pending(self) -> None:
-        rows = (
-            (i, a.modified, a.withdrawn is not None, s, codec.encode(a))
-            for i, (_, s, a) in self._pending.items()
-        )
-        self.conn.execute("BEGIN")
-        self.conn.executemany("INSERT INTO advisories VALUES (?, ?, ?, ?, ?)", rows)
-        self.conn.executemany("INSERT INTO packages VALUES (?, ?, ?)", self._package_rows())
+        for statement in _PUBLISH:
+            self.conn.execute(statement)
+        self.conn.execute("DROP TABLE staging")
+        self.conn.execute("DROP TABLE staging_packages")
         self.conn.executemany(
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -139,13 +178,6 @@ class Builder:
             ),
         )
         self.conn.execute("COMMIT")
-
-    def _package_rows(self) -> set[tuple[str, str, str]]:
-        return {
-            (normalize_ecosystem(entry.ecosystem), normalize_name(entry.ecosystem, entry.name), advisory.id)
-            for _, _, advisory in self._pending.values()
-            for entry in advisory.affected
-        }
 
     def _copy_old(self, old: Path, drop_sources: set[str]) -> None:
         """Copy the current database's rows whose id is not new and whose source is not replaced."""
