@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import BinaryIO
 
 from rampart.errors import LimitExceeded, ParseError
@@ -44,7 +45,7 @@ class ElfFile:
         self.bits64 = ident[4] == 2
         self.endian = "<" if ident[5] == 1 else ">"
         self.ptr_size = 8 if self.bits64 else 4
-        self.sections = self._read_sections()
+        self._raw, self._names = self._read_section_table()
 
     def read(self, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset``; ParseError when they lie outside the file."""
@@ -60,26 +61,31 @@ class ElfFile:
         fmt = self.endian + fmt
         return struct.unpack(fmt, self.read(offset, struct.calcsize(fmt)))
 
-    def _read_sections(self) -> list[Section]:
+    def _read_section_table(self) -> tuple[list[tuple[int, ...]], bytes]:
+        """The raw section headers (one read) and the section name string table."""
         fmt, at = _HEADER[2 if self.bits64 else 1]
         fields = self._unpack(fmt, at)
         shoff, shentsize, shnum, shstrndx = fields[5], fields[10], fields[11], fields[12]
         if shoff == 0:
-            return []
+            return [], b""
         raw = self._raw_sections(shoff, shentsize, shnum)
         if shstrndx >= len(raw):
             raise ParseError("ELF section name table index is out of range")
-        names = self._strtab(raw[shstrndx])
-        return [Section(_name(names, r[0]), r[1], r[3], r[4], r[5]) for r in raw]
+        return raw, self._strtab(raw[shstrndx])
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        """Every section header, named."""
+        return [Section(_name(self._names, r[0]), r[1], r[3], r[4], r[5]) for r in self._raw]
 
     def _raw_sections(self, shoff: int, entsize: int, count: int) -> list[tuple[int, ...]]:
-        fmt = _SECTION[2 if self.bits64 else 1]
-        if entsize < struct.calcsize(self.endian + fmt):
+        fmt = struct.Struct(self.endian + _SECTION[2 if self.bits64 else 1])
+        if entsize < fmt.size:
             raise ParseError("ELF section header entries are too small")
         if count > MAX_SECTIONS:
             raise LimitExceeded(f"ELF file has more than {MAX_SECTIONS} sections")
-        self.read(shoff, entsize * count)
-        return [self._unpack(fmt, shoff + i * entsize) for i in range(count)]
+        table = self.read(shoff, entsize * count)
+        return [fmt.unpack_from(table, i * entsize) for i in range(count)]
 
     def _strtab(self, header: tuple[int, ...]) -> bytes:
         offset, size = header[4], header[5]
@@ -88,7 +94,9 @@ class ElfFile:
         return self.read(offset, size)
 
     def section(self, name: str) -> Section | None:
-        """The first section called ``name``, if any."""
+        """The first section called ``name``, if any (a name absent from the string table is answered at once)."""
+        if name.encode("ascii", "replace") + b"\x00" not in self._names:
+            return None
         return next((s for s in self.sections if s.name == name), None)
 
     def read_address(self, addr: int, size: int) -> bytes:
