@@ -10,12 +10,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rampart.match.source import AdvisorySource
 from rampart.model import DatabaseInfo, Inventory, Package, ScanResult
 from rampart.triage.filters import FindingFilter
 from rampart.triage.ignore import IgnoreRule, apply_ignores
+
+if TYPE_CHECKING:
+    from rampart.match.engine import Matcher
 
 DEFAULT_MAX_DB_AGE = timedelta(days=7)
 
@@ -46,12 +49,15 @@ def scan_path(
 ) -> ScanResult:
     """Inventory the tree at ``target_path`` and judge it against the advisory database."""
     from rampart.inventory.collect import collect_inventory
+    from rampart.match.engine import Matcher
     from rampart.target import open_target
 
     database = _open_database(options.database_path)
     try:
-        inventory = collect_inventory(open_target(target_path), progress)
-        return judge(inventory, database, options)
+        target = open_target(target_path)
+        matcher = Matcher(database)  # fed while the walk goes on
+        inventory = collect_inventory(target, progress, found=matcher.add)
+        return judge(inventory, database, options, matcher)
     finally:
         database.close()
 
@@ -62,12 +68,14 @@ def _open_database(path: Path) -> AdvisoryDatabase:
     return AdvisoryDB.open(path)
 
 
-def judge(inventory: Inventory, database: AdvisoryDatabase, options: ScanOptions) -> ScanResult:
-    """Match an inventory against an open database and apply the user's triage choices."""
+def judge(
+    inventory: Inventory, database: AdvisoryDatabase, options: ScanOptions, matcher: Matcher | None = None
+) -> ScanResult:
+    """Match an inventory (unless ``matcher`` has judged its packages already) and apply triage choices."""
     from rampart.match.engine import match_packages
 
     info = database.info()
-    outcome = match_packages(inventory.packages, database)
+    outcome = matcher.outcome() if matcher else match_packages(inventory.packages, database)
     triaged = apply_ignores(outcome.findings, options.ignore_rules, options.now.date())
     warnings = (
         *_freshness_warnings(info, options),

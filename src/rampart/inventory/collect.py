@@ -32,12 +32,15 @@ def _extract_all(
     context: ExtractContext,
     workers: int,
     progress: Callable[[int], None] | None,
+    found: Callable[[list[Package]], None] | None,
 ) -> tuple[list[Package], int]:
     if workers > 1 and isinstance(target, PartitionedTarget):
         from rampart.inventory.parallel import extract_in_parallel
 
-        return extract_in_parallel(target, extractors, context, workers, progress)
+        return extract_in_parallel(target, extractors, context, workers, progress, found)
     packages = extract_files(target.walk(path_filter(extractors)), target, extractors, context, progress)
+    if found is not None:
+        found(packages)
     return packages, target.files_walked
 
 
@@ -50,15 +53,18 @@ def collect_inventory(
     progress: Callable[[int], None] | None = None,
     extractors: Sequence[Extractor] = EXTRACTORS,
     workers: int | None = None,
+    found: Callable[[list[Package]], None] | None = None,
 ) -> Inventory:
     """Every package the extractors find on ``target``, with the per-file errors met on the way.
 
     A partitioned target is walked by ``workers`` processes (default: one per CPU, see ``parallel``).
+    ``found`` hears packages as they are found, before the walk ends (a scan matches them meanwhile);
+    it may hear a package that the returned inventory lists once more than once.
     """
     os_release, os_errors = read_os_release(target)
     context = ExtractContext(os=os_release, errors=list(os_errors))
     jobs = default_workers() if workers is None else workers
-    packages, seen = _extract_all(target, extractors, context, jobs, progress)
+    packages, seen = _extract_all(target, extractors, context, jobs, progress, found)
     if progress is not None:
         progress(seen)
     errors = sorted({*context.errors, *target.errors}, key=lambda e: (e.path, e.message))

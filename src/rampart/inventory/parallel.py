@@ -59,17 +59,25 @@ def extract_in_parallel(
     context: ExtractContext,
     workers: int,
     progress: Callable[[int], None] | None = None,
+    found: Callable[[list[Package]], None] | None = None,
 ) -> tuple[list[Package], int]:
-    """All packages of ``target`` and the number of files walked; errors go to ``context``."""
+    """All packages of ``target`` and the number of files walked; errors go to ``context``.
+
+    ``found`` hears each subtree's packages as soon as they arrive, while the other subtrees are walked.
+    """
     global _JOB
     top_files, subtrees = target.partition()
     packages = extract_files(top_files, target, extractors, context)
     seen = target.files_walked
+    if found is not None:
+        found(packages)
     _JOB = _Job(target, tuple(extractors), path_filter(extractors), context.os)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for batch in pool.imap_unordered(_run_subtree, subtrees):
                 packages += batch.packages
+                if found is not None:
+                    found(batch.packages)
                 context.errors += batch.errors
                 seen += batch.seen
                 if progress is not None:

@@ -7,7 +7,7 @@ judged once. Output is sorted by package name, version, then vulnerability id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from rampart.match.judge import judge_advisory
@@ -74,19 +74,43 @@ def _findings(package: Package, hits: list[Hit]) -> list[Finding]:
     return [build_finding(k, group, package, scheme) for k, group in keyed_hits(hits).items()]
 
 
+class Matcher:
+    """Matches packages as they arrive (a scan feeds it while the walk goes on); lookups are judged once."""
+
+    def __init__(self, source: AdvisorySource) -> None:
+        self.source = source
+        self._judged: dict[LookupKey, _Judged] = {}
+        self._seen: set[Package] = set()
+        self._findings: list[Finding] = []
+        self._unmatchable: list[Unmatchable] = []
+
+    def add(self, packages: Iterable[Package]) -> None:
+        """Judge more packages; one already judged is not judged again."""
+        for package in packages:
+            if package in self._seen:
+                continue
+            self._seen.add(package)
+            lookup = lookup_key(package)
+            judged = self._judged.get(lookup)
+            if judged is None:
+                judged = self._judged[lookup] = judge_lookup(package, lookup, self.source)
+            self._findings.extend(judged.for_package(package))
+            self._unmatchable.extend(Unmatchable(package, aid, reason) for aid, reason in judged.unjudged)
+
+    def outcome(self) -> MatchOutcome:
+        """Everything judged so far, in a stable order."""
+        findings = sorted(self._findings, key=lambda f: (*_package_order(f.package), f.vulnerability_id))
+        unmatchable = sorted(
+            self._unmatchable, key=lambda u: (*_package_order(u.package), u.advisory_id, u.reason)
+        )
+        return MatchOutcome(tuple(findings), tuple(unmatchable))
+
+
 def match_packages(packages: Sequence[Package], source: AdvisorySource) -> MatchOutcome:
     """Match every package against the advisories ``source`` holds for it."""
-    cache: dict[LookupKey, _Judged] = {}
-    findings: list[Finding] = []
-    unmatchable: list[Unmatchable] = []
-    for package in packages:
-        lookup = lookup_key(package)
-        judged = cache.get(lookup) or cache.setdefault(lookup, judge_lookup(package, lookup, source))
-        findings.extend(judged.for_package(package))
-        unmatchable.extend(Unmatchable(package, aid, reason) for aid, reason in judged.unjudged)
-    findings.sort(key=lambda f: (*_package_order(f.package), f.vulnerability_id))
-    unmatchable.sort(key=lambda u: (*_package_order(u.package), u.advisory_id, u.reason))
-    return MatchOutcome(tuple(findings), tuple(unmatchable))
+    matcher = Matcher(source)
+    matcher.add(packages)
+    return matcher.outcome()
 
 
 def _package_order(package: Package) -> tuple[str, str, str, str]:

@@ -257,3 +257,24 @@ def test_go_semver_ranges(make_source: Source, version: str, hit: bool) -> None:
     )
     out = run(make_source, pkg("example.com/mod", version, "Go"), advisories=(a,))
     assert bool(out.findings) is hit
+
+
+def test_matcher_fed_in_parts_equals_one_call_and_ignores_repeats(make_source: Callable[..., Any]) -> None:
+    from rampart.match.engine import Matcher
+
+    advisory = Advisory(
+        "PYSEC-1",
+        "2024-01-01T00:00:00Z",
+        aliases=("CVE-2024-1",),
+        affected=(
+            Affected("PyPI", "foo", (Range("ECOSYSTEM", (Event("introduced", "0"), Event("fixed", "2.0"))),)),
+        ),
+    )
+    source = make_source(advisory)
+    packages = [Package("foo", v, "PyPI", f"/site-packages/{v}", "python") for v in ("1.0", "1.5", "2.0")]
+    matcher = Matcher(source)
+    matcher.add(packages[:1])
+    matcher.add(packages[1:])
+    matcher.add(packages[:2])  # repeats change nothing
+    assert matcher.outcome() == match_packages(packages, source)
+    assert [f.package.version for f in matcher.outcome().findings] == ["1.0", "1.5"]
