@@ -12,7 +12,7 @@ Otherwise the verdict is None, never a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rampart.model import Event, Range
 from rampart.versions.base import VersionKey, VersionScheme, try_parse
@@ -22,8 +22,7 @@ _KIND_RANK = {"introduced": 0, "fixed": 1, "last_affected": 2}
 _SYMBOL = {"introduced": ">=", "fixed": "<", "last_affected": "<=", "limit": "limit <"}
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
     """One walk event: does it fire for v (None = unknown), which state it sets, and where it sorts."""
 
     fires: bool | None

@@ -44,9 +44,12 @@ class VersionScheme(Protocol):
     def __hash__(self) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KeyedScheme:
-    """A scheme defined by its sort-key function (each scheme module builds one)."""
+    """A scheme defined by its sort-key function (each scheme module builds one).
+
+    Schemes are singletons compared by identity, which keeps them cheap to hash as cache keys.
+    """
 
     name: str
     key: Callable[[str], VersionKey]
