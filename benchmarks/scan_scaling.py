@@ -289,8 +289,9 @@ VARIANT_NOTE = (
     "`real`: the shared data as it is. `renamed`: copies carry new ids and new package names, so only the "
     "original advisories can match (findings stay constant while the database grows). `same-names`: copies "
     "keep the package names, so every match is multiplied by the factor; findings are grouped per "
-    "vulnerability, so the copies show up in `advisories matched` (advisory ids summed over findings) "
-    "rather than as new findings. `import` is one timed `rampart db import` of the replicated zips. "
+    "vulnerability (its CVE), so the copies mostly show up in `advisories matched` (advisory ids summed over "
+    "findings) rather than as new findings; a copy of an advisory that names no CVE is a finding of its own. "
+    "`import` is one timed `rampart db import` of the replicated zips. "
     "Scans run round-robin over all databases, one warm-up round first."
 )
 
