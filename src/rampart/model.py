@@ -76,7 +76,9 @@ class Package:
 
     ``ecosystem`` is an OSV ecosystem name (``Debian:11``, ``PyPI``, ``npm``, ``Go``).
     For dpkg packages ``source_name``/``source_version`` carry the ``Source:`` field
-    (equal to name/version when the field is absent).
+    (equal to name/version when the field is absent). ``managed_by`` names the OS package manager
+    that installed a language package (``dpkg`` for ``/usr/lib/python3/dist-packages``): the
+    distribution patches such copies itself, so they are judged through its own package instead.
     """
 
     name: str
@@ -86,6 +88,7 @@ class Package:
     extractor: str
     source_name: str | None = None
     source_version: str | None = None
+    managed_by: str | None = None
 
     @property
     def purl(self) -> str:

@@ -80,6 +80,7 @@ def judge(
     warnings = (
         *_freshness_warnings(info, options),
         *_coverage_warnings(inventory.packages, database),
+        *_managed_notes(inventory.packages),
         *(
             f"ignore rule for {rule.id} expired on {rule.expires}; it no longer applies"
             for rule in triaged.expired
@@ -100,6 +101,16 @@ def _freshness_warnings(info: DatabaseInfo, options: ScanOptions) -> Iterable[st
 
     warning = staleness_warning(info, options.max_db_age, options.now)
     return (warning,) if warning else ()
+
+
+def _managed_notes(packages: Sequence[Package]) -> Iterable[str]:
+    """Say how many language packages were left to their OS package's advisories."""
+    managed = Counter(p.managed_by for p in packages if p.managed_by)
+    for manager, count in sorted(managed.items()):
+        yield (
+            f"{count} language packages installed by {manager} were judged through their {manager} "
+            "packages, not their upstream advisories (the distribution patches them itself)"
+        )
 
 
 def _coverage_warnings(packages: Sequence[Package], database: AdvisoryDatabase) -> Iterable[str]:

@@ -134,3 +134,18 @@ def test_release_without_data_is_not_silently_clean(tmp_path: Path, debian_db: P
     _, document = _scan(tmp_path, debian_db)
     assert not [f for f in document["findings"] if f["package"]["ecosystem"] == "Debian:12"]
     assert any("Debian:12" in w and "not checked" in w for w in document["warnings"])
+
+
+def test_packages_installed_by_dpkg_are_not_judged_as_pypi(tmp_path: Path, debian_db: Path) -> None:
+    build_debian11_rootfs(tmp_path)
+    _, document = _scan(tmp_path, debian_db)
+    managed = {p["name"] for p in document["packages"] if p["managed_by"] == "dpkg"}
+    assert managed == {"pyyaml", "six"}
+    assert not [f for f in document["findings"] if f["package"]["name"] in managed]
+    assert any("installed by dpkg" in w for w in document["warnings"])
+    # PyYAML 5.3.1 has PyPI advisories: the same version in a virtualenv is judged against them
+    venv_copy = tmp_path / "opt/venv/lib/python3.9/site-packages/PyYAML-5.3.1.dist-info"
+    venv_copy.mkdir()
+    (venv_copy / "METADATA").write_text("Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.3.1\n")
+    _, document = _scan(tmp_path, debian_db)
+    assert [f for f in document["findings"] if f["package"]["location"].startswith("/opt/venv")]

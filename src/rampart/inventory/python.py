@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from rampart.errors import LimitExceeded, ParseError
 from rampart.inventory.base import ExtractContext
-from rampart.model import Package
+from rampart.model import OsRelease, Package
 from rampart.target.base import FileInfo, Target
 
 MAX_HEADER = 1024 * 1024
@@ -25,6 +25,17 @@ _VERSION = re.compile(r"^[A-Za-z0-9.+!_-]{1,128}$")
 def normalize_name(name: str) -> str:
     """PEP 503 normalised project name: ``Zope.Interface`` -> ``zope-interface``."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_DISTRIBUTION_DIST_PACKAGES = re.compile(r"usr/lib/python[0-9.]*/dist-packages/")
+
+
+def _installed_by_dpkg(path: str, os_release: OsRelease | None) -> bool:
+    """Debian policy: ``/usr/lib/python3*/dist-packages`` holds only what dpkg installed (pip uses /usr/local)."""
+    if os_release is None:
+        return False
+    family = {os_release.id, *os_release.id_like}
+    return bool(family & {"debian", "ubuntu"}) and _DISTRIBUTION_DIST_PACKAGES.match(path) is not None
 
 
 def _is_metadata_path(path: str) -> bool:
@@ -90,4 +101,7 @@ class PythonExtractor:
             raise ParseError("metadata has no Name or no Version")
         if not _NAME.match(name) or not _VERSION.match(version):
             raise ParseError("metadata has an invalid Name or Version")
-        return [Package(normalize_name(name), version, "PyPI", "/" + info.path, self.name)]
+        managed_by = "dpkg" if _installed_by_dpkg(info.path, context.os) else None
+        return [
+            Package(normalize_name(name), version, "PyPI", "/" + info.path, self.name, managed_by=managed_by)
+        ]

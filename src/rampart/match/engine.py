@@ -85,9 +85,9 @@ class Matcher:
         self._unmatchable: list[Unmatchable] = []
 
     def add(self, packages: Iterable[Package]) -> None:
-        """Judge more packages; one already judged is not judged again."""
+        """Judge more packages; one already judged, or installed by the OS package manager, is not judged."""
         for package in packages:
-            if package in self._seen:
+            if package in self._seen or package.managed_by is not None:
                 continue
             self._seen.add(package)
             lookup = lookup_key(package)

@@ -112,6 +112,7 @@ def _package(package: Package) -> dict[str, Any]:
         "source_version": package.source_version,
         "location": package.location,
         "extractor": package.extractor,
+        "managed_by": package.managed_by,
     }
 
 

@@ -10,7 +10,7 @@ from rampart.errors import LimitExceeded, ParseError
 from rampart.inventory import python
 from rampart.inventory.base import ExtractContext
 from rampart.inventory.python import PythonExtractor, normalize_name
-from rampart.model import Package
+from rampart.model import OsRelease, Package
 from rampart.target import DirectoryTarget
 from rampart.target.base import FileInfo
 
@@ -91,3 +91,44 @@ def test_large_body_is_not_read(tmp_path: Path) -> None:
 def test_bad_metadata(tmp_path: Path, data: bytes, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         _extract(tmp_path, f"{SITE}/x-1.dist-info/METADATA", data)
+
+
+@pytest.mark.parametrize(
+    ("os_release", "rel", "managed"),
+    [
+        (OsRelease("debian", "12"), "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", "dpkg"),
+        (
+            OsRelease("ubuntu", "24.04"),
+            "usr/lib/python3.12/dist-packages/six-1.16.0.dist-info/METADATA",
+            "dpkg",
+        ),
+        (
+            OsRelease("linuxmint", "21", id_like=("ubuntu", "debian")),
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+            "dpkg",
+        ),
+        (
+            OsRelease("debian", "12"),
+            "usr/local/lib/python3.11/dist-packages/six-1.16.0.dist-info/METADATA",
+            None,
+        ),
+        (
+            OsRelease("debian", "12"),
+            "opt/venv/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA",
+            None,
+        ),
+        (OsRelease("fedora", "40"), "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", None),
+        (None, "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", None),
+    ],
+)
+def test_distribution_installed_packages_are_marked(
+    tmp_path: Path, os_release: OsRelease | None, rel: str, managed: str | None
+) -> None:
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True)
+    data = b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n\n"
+    path.write_bytes(data)
+    (package,) = PythonExtractor().extract(
+        FileInfo(rel, len(data), 0o100644), DirectoryTarget(tmp_path), ExtractContext(os=os_release)
+    )
+    assert package.managed_by == managed
