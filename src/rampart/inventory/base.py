@@ -34,16 +34,21 @@ class Extractor(Protocol):
     def name(self) -> str: ...
 
     @property
-    def path_pattern(self) -> str:
-        """A regular expression every relative path this extractor may want matches in full.
+    def directory_pattern(self) -> str:
+        """A regular expression every directory (relative path, '' for the root) holding a wanted file matches."""
+        ...
 
-        The walk passes over other files without asking ``wants`` (or stat'ing them), so it must be a
-        cheap superset of what ``wants`` accepts.
+    @property
+    def name_pattern(self) -> str:
+        """A regular expression the name of every file this extractor may want matches in full.
+
+        The walk passes over files whose directory and name do not both match without asking ``wants``
+        (or stat'ing them): together the two patterns are a cheap superset of what ``wants`` accepts.
         """
         ...
 
     def wants(self, info: FileInfo) -> bool:
-        """Whether this file, whose path matched ``path_pattern``, is one this extractor reads."""
+        """Whether this file, whose directory and name matched the patterns, is one this extractor reads."""
         ...
 
     def extract(self, info: FileInfo, target: Target, context: ExtractContext) -> list[Package]:

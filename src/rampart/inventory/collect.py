@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from rampart.inventory.base import ExtractContext, Extractor
-from rampart.inventory.extract import extract_files, path_filter
+from rampart.inventory.extract import WalkFilter, extract_files
 from rampart.inventory.osrelease import read_os_release
 from rampart.inventory.table import EXTRACTORS
 from rampart.model import Inventory, Package
@@ -38,7 +38,7 @@ def _extract_all(
         from rampart.inventory.parallel import extract_in_parallel
 
         return extract_in_parallel(target, extractors, context, workers, progress, found)
-    packages = extract_files(target.walk(path_filter(extractors)), target, extractors, context, progress)
+    packages = extract_files(target.walk(WalkFilter(extractors)), target, extractors, context, progress)
     if found is not None:
         found(packages)
     return packages, target.files_walked

@@ -66,7 +66,8 @@ class DpkgExtractor:
 
     name = "dpkg"
 
-    path_pattern = r"var/lib/dpkg/status(?:\.d/[^/]+)?"
+    directory_pattern = r"var/lib/dpkg(?:/status\.d)?"
+    name_pattern = r".+"
 
     def wants(self, info: FileInfo) -> bool:
         path = info.path

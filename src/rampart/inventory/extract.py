@@ -1,7 +1,8 @@
 """Handing files to the extractors that want them; one bad file becomes a FileError, never a stop.
 
-The walk asks ``path_filter`` about every file first: a path no extractor's ``path_pattern`` matches is
-passed over without building a FileInfo, calling ``wants`` or stat'ing it (most files of a host).
+The walk asks a ``WalkFilter`` about every directory, and the name test it gets back about every file
+in it: a file that no extractor's ``directory_pattern`` and ``name_pattern`` both match is passed over
+without building a FileInfo, calling ``wants`` or stat'ing it (most files of a host).
 """
 
 from __future__ import annotations
@@ -12,15 +13,31 @@ from collections.abc import Callable, Iterable, Sequence
 from rampart.errors import RampartError
 from rampart.inventory.base import ExtractContext, Extractor, location
 from rampart.model import FileError, Package
-from rampart.target.base import FileInfo, PathFilter, Target
+from rampart.target.base import FileInfo, NameFilter, Target
 from rampart.target.directory import describe_os_error
 
 PROGRESS_EVERY = 500
 
 
-def path_filter(extractors: Sequence[Extractor]) -> PathFilter:
-    """One compiled test of a relative path against every extractor's ``path_pattern``."""
-    return re.compile("|".join(f"(?:{e.path_pattern})" for e in extractors), re.DOTALL).fullmatch
+def _nothing(name: str) -> bool:
+    return False
+
+
+class WalkFilter:
+    """Per directory, one compiled name test for the extractors whose ``directory_pattern`` matches it."""
+
+    def __init__(self, extractors: Sequence[Extractor]) -> None:
+        self._directories = [re.compile(e.directory_pattern, re.DOTALL).fullmatch for e in extractors]
+        self._names = [e.name_pattern for e in extractors]
+        self._tests: dict[tuple[int, ...], NameFilter] = {(): _nothing}
+
+    def __call__(self, directory: str) -> NameFilter:
+        active = tuple(i for i, matches in enumerate(self._directories) if matches(directory))
+        test = self._tests.get(active)
+        if test is None:
+            pattern = "|".join(f"(?:{self._names[i]})" for i in active)
+            test = self._tests[active] = re.compile(pattern, re.DOTALL).fullmatch
+        return test
 
 
 def describe(exc: BaseException) -> str:

@@ -26,9 +26,9 @@ _NOT_BINARY = """
 .ini .cfg .conf .mo .po .pom .beam .vim .pl .pm .rb .tcl .cmake .decTest .md5sums .list .a .o .la .pc .sh .bash
 """
 NOT_BINARY_SUFFIXES = frozenset(_NOT_BINARY.split())
-# Any path whose file name does not end in one of those (a leading dot is not an ending).
+# Any file name that does not end in one of those (a leading dot is not an ending).
 _ENDINGS = "|".join(re.escape(suffix) for suffix in sorted(NOT_BINARY_SUFFIXES))
-PATH_PATTERN = rf"(?!(?:.*/)?[^/]+(?:{_ENDINGS})$).*"
+NAME_PATTERN = rf"(?!.+(?:{_ENDINGS})$).+"
 MAX_SIZE = 2 * 1024 * 1024 * 1024
 _GO_VERSION = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$")
 
@@ -56,7 +56,8 @@ class GoBinaryExtractor:
 
     name = "gobinary"
 
-    path_pattern = PATH_PATTERN
+    directory_pattern = r".*"
+    name_pattern = NAME_PATTERN
 
     def wants(self, info: FileInfo) -> bool:
         return bool(info.mode & 0o111) and MIN_SIZE <= info.size <= MAX_SIZE

@@ -58,7 +58,8 @@ class NpmExtractor:
     """Reads the package.json of packages installed under node_modules."""
 
     name = "npm"
-    path_pattern = r".*node_modules/.*/package\.json"
+    directory_pattern = r"(?:.*/)?node_modules/.+"
+    name_pattern = r"package\.json"
 
     def wants(self, info: FileInfo) -> bool:
         return (

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rampart.inventory.base import ExtractContext, Extractor
-from rampart.inventory.extract import extract_files, path_filter
+from rampart.inventory.extract import WalkFilter, extract_files
 from rampart.model import FileError, OsRelease, Package
-from rampart.target.base import PartitionedTarget, PathFilter
+from rampart.target.base import DirectoryFilter, PartitionedTarget
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class _Job:
 
     target: PartitionedTarget
     extractors: tuple[Extractor, ...]
-    wanted: PathFilter
+    wanted: DirectoryFilter
     os: OsRelease | None
 
 
@@ -71,7 +71,7 @@ def extract_in_parallel(
     seen = target.files_walked
     if found is not None:
         found(packages)
-    _JOB = _Job(target, tuple(extractors), path_filter(extractors), context.os)
+    _JOB = _Job(target, tuple(extractors), WalkFilter(extractors), context.os)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for batch in pool.imap_unordered(_run_subtree, subtrees):

@@ -83,7 +83,8 @@ class PythonExtractor:
     """Reads installed Python distributions' metadata."""
 
     name = "python"
-    path_pattern = r".*-packages/.*(?:/METADATA|/PKG-INFO|\.egg-info)"
+    directory_pattern = r".*-packages(?:/.*)?"
+    name_pattern = r"METADATA|PKG-INFO|.+\.egg-info"
 
     def wants(self, info: FileInfo) -> bool:
         path = info.path

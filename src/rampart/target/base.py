@@ -8,8 +8,10 @@ from typing import BinaryIO, Protocol, runtime_checkable
 from rampart.model import FileError
 
 StatLoader = Callable[[], tuple[int, int]]
-PathFilter = Callable[[str], object]
-"""Asked of each file's relative path during a walk; a false answer passes the file over unseen."""
+NameFilter = Callable[[str], object]
+"""Asked of each file name in one directory during a walk; a false answer passes the file over unseen."""
+DirectoryFilter = Callable[[str], NameFilter]
+"""Asked once per directory (its relative path, '' for the root): the name test for the files in it."""
 
 
 class FileInfo:
@@ -69,8 +71,8 @@ class Target(Protocol):
         """How many regular files the walks so far went past, wanted or not."""
         ...
 
-    def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
-        """Every regular file in the tree, each once (only those whose path ``wanted`` accepts, if given)."""
+    def walk(self, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
+        """Every regular file in the tree, each once (with ``wanted``, only the files it accepts)."""
         ...
 
     def open(self, path: str) -> BinaryIO:
@@ -90,6 +92,6 @@ class PartitionedTarget(Target, Protocol):
         """The files above the cut and the subtree roots at it; together they cover the tree once."""
         ...
 
-    def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+    def walk_from(self, rel: str, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
         """Every (wanted) regular file below the subtree root ``rel``."""
         ...

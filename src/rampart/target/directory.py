@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from rampart.errors import LimitExceeded
 from rampart.model import FileError
-from rampart.target.base import FileInfo, PathFilter
+from rampart.target.base import DirectoryFilter, FileInfo
 from rampart.target.resolve import open_in_root, split_path
 
 
@@ -51,11 +51,11 @@ class DirectoryTarget:
     def errors(self) -> tuple[FileError, ...]:
         return tuple(self._errors)
 
-    def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+    def walk(self, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
         """Every regular file under the root (``wanted`` ones only, when given), symlinks never followed."""
         return self.walk_from("", wanted)
 
-    def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+    def walk_from(self, rel: str, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
         """Every regular file below the directory ``rel`` (relative to the root, '' for the root)."""
         pending = [rel]
         while pending:
@@ -76,24 +76,25 @@ class DirectoryTarget:
             level = below
         return files, level
 
-    def _scan(self, rel: str, pending: list[str], wanted: PathFilter | None) -> list[FileInfo]:
+    def _scan(self, rel: str, pending: list[str], wanted: DirectoryFilter | None) -> list[FileInfo]:
         """The (wanted) regular files directly in ``rel``; its subdirectories are pushed on ``pending``.
 
         This is the walk's inner loop, run once per entry of the whole tree: it stays flat on purpose.
         """
         prefix = rel + "/" if rel else ""
         files: list[FileInfo] = []
+        named = wanted(rel) if wanted is not None else None
         try:
             with os.scandir(self._base + rel) as entries:
                 for entry in entries:
-                    path = prefix + entry.name
                     if entry.is_dir(follow_symlinks=False):
+                        path = prefix + entry.name
                         if path not in self.skip:
                             pending.append(path)
                     elif entry.is_file(follow_symlinks=False):
                         self.files_walked += 1
-                        if wanted is None or wanted(path):
-                            files.append(FileInfo(path, loader=partial(_size_and_mode, entry)))
+                        if named is None or named(entry.name):
+                            files.append(FileInfo(prefix + entry.name, loader=partial(_size_and_mode, entry)))
         except OSError as exc:
             self._errors.append(FileError("/" + rel, f"cannot read directory: {describe_os_error(exc)}"))
         return files

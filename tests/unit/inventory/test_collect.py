@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from rampart.inventory import collect_inventory
 from rampart.inventory.base import ExtractContext
 from rampart.model import FileError, OsRelease, Package
 from rampart.target import DirectoryTarget, open_target
-from rampart.target.base import FileInfo, PathFilter, Target
+from rampart.target.base import DirectoryFilter, FileInfo, Target
 
 
 def _triples(packages: tuple[Package, ...]) -> set[tuple[str, str, str]]:
@@ -75,7 +77,8 @@ def test_duplicates_are_listed_once_and_os_is_read_first(tmp_path: Path) -> None
 
 class _Exploding:
     name = "exploding"
-    path_pattern = ".*"
+    directory_pattern = ".*"
+    name_pattern = ".*"
 
     def wants(self, info: FileInfo) -> bool:
         return True
@@ -98,7 +101,7 @@ def test_unexpected_exception_becomes_a_one_line_error(tmp_path: Path) -> None:
 
 def test_walk_errors_are_included(tmp_path: Path) -> None:
     class Locked(DirectoryTarget):
-        def walk(self, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+        def walk(self, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
             yield from super().walk(wanted)
             self._errors.append(FileError("/locked", "cannot read directory"))
 
@@ -108,7 +111,7 @@ def test_walk_errors_are_included(tmp_path: Path) -> None:
 
 def test_walk_errors_met_by_workers_are_included(tmp_path: Path) -> None:
     class Locked(DirectoryTarget):
-        def walk_from(self, rel: str, wanted: PathFilter | None = None) -> Iterator[FileInfo]:
+        def walk_from(self, rel: str, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
             yield from super().walk_from(rel, wanted)
             self._errors.append(FileError(f"/{rel}/locked", "cannot read directory"))
 
@@ -143,3 +146,38 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     seen: list[int] = []
     inventory = collect_inventory(DirectoryTarget(tmp_path), progress=seen.append)
     assert seen[-1] == inventory.files_seen == 13
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "var/lib/dpkg/status",
+        "var/lib/dpkg/status.d/base-files",
+        "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+        "usr/lib/python3/dist-packages/PyYAML-5.3.1.egg-info/PKG-INFO",
+        "usr/lib/python3/dist-packages/six-1.16.0.egg-info",
+        "opt/venv/lib/python3.11/site-packages/pip/_vendor/x-1.0.dist-info/METADATA",
+        "node_modules/lodash/package.json",
+        "opt/app/node_modules/@babel/core/package.json",
+        "opt/app/node_modules/a/node_modules/b/package.json",
+    ],
+)
+def test_walk_filter_lets_through_every_file_an_extractor_wants(path: str) -> None:
+    from rampart.inventory.extract import WalkFilter
+    from rampart.inventory.table import EXTRACTORS
+
+    info = FileInfo(path, 1000, 0o100644)
+    assert any(e.wants(info) for e in EXTRACTORS), path
+    directory, _, name = path.rpartition("/")
+    assert WalkFilter(EXTRACTORS)(directory)(name)
+
+
+@pytest.mark.parametrize(
+    "path", ["usr/share/doc/bash/changelog.gz", "usr/lib/python3/dist-packages/six.py", "opt/app/index.html"]
+)
+def test_walk_filter_passes_over_data_files(path: str) -> None:
+    from rampart.inventory.extract import WalkFilter
+    from rampart.inventory.table import EXTRACTORS
+
+    directory, _, name = path.rpartition("/")
+    assert not WalkFilter(EXTRACTORS)(directory)(name)

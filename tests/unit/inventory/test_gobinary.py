@@ -59,8 +59,13 @@ def test_wants_executables_only() -> None:
         ("usr/lib/libgo.so", True),
     ],
 )
-def test_path_pattern_passes_over_data_files_by_name(path: str, considered: bool) -> None:
-    assert bool(re.fullmatch(GoBinaryExtractor().path_pattern, path)) is considered
+def test_patterns_pass_over_data_files_by_name(path: str, considered: bool) -> None:
+    extractor = GoBinaryExtractor()
+    directory, _, name = path.rpartition("/")
+    matches = re.fullmatch(extractor.directory_pattern, directory) and re.fullmatch(
+        extractor.name_pattern, name
+    )
+    assert bool(matches) is considered
 
 
 def test_real_go_binary(tmp_path: Path) -> None:
