@@ -285,11 +285,14 @@ def test_status_without_a_database(cache_dir: Path) -> None:
     assert "run `rampart db update` or `rampart db import`" in result.stderr
 
 
-def test_status_table_when_piped(vulndata_dir: Path, cache_dir: Path) -> None:
+def test_status_is_json_when_piped_and_a_table_on_request(vulndata_dir: Path, cache_dir: Path) -> None:
     assert (
         rampart("db", "import", str(vulndata_dir / "osv" / "Go" / "all.zip"), cache=cache_dir).returncode == 0
     )
-    result = rampart("db", "status", cache=cache_dir)
+    piped = rampart("db", "status", cache=cache_dir)
+    assert piped.returncode == 0
+    assert json.loads(piped.stdout)["counts"] == {"Go": 4291}
+    result = rampart("db", "status", "--format", "table", cache=cache_dir)
     assert result.returncode == 0
     assert "schema     1" in result.stdout
     assert re.search(r"Go\s+.\s+4,291", result.stdout)

@@ -29,8 +29,9 @@ app = typer.Typer(help="Manage the local advisory database.", no_args_is_help=Tr
 
 
 class StatusFormat(enum.StrEnum):
-    """How ``db status`` prints: a table, or plain JSON."""
+    """How ``db status`` prints: a table, or plain JSON; ``auto`` is a table on a terminal, JSON when piped."""
 
+    AUTO = "auto"
     TABLE = "table"
     JSON = "json"
 
@@ -87,7 +88,7 @@ def import_command(
 @app.command("status")
 def status_command(
     ctx: typer.Context,
-    output: Annotated[StatusFormat, typer.Option("--format", help="Output format.")] = StatusFormat.TABLE,
+    output: Annotated[StatusFormat, typer.Option("--format", help="Output format.")] = StatusFormat.AUTO,
 ) -> None:
     """Show the database's age, sources, counts per ecosystem, schema version and file size."""
     from rampart.advisories.db import AdvisoryDB
@@ -96,7 +97,7 @@ def status_command(
     with AdvisoryDB.open(settings.database_path) as db:
         status = db.status()
     now = datetime.now(UTC)
-    if output is StatusFormat.JSON:
+    if output is StatusFormat.JSON or (output is StatusFormat.AUTO and not settings.interactive):
         typer.echo(json.dumps(status_json(status, now), indent=2))
     else:
         _print_status_table(status, now)
