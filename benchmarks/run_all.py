@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("cli_startup.py", "db_import.py", "inventory.py", "matcher.py", "scan_host.py", "scan_scaling.py")
+BENCHMARKS = (
+    "cli_startup.py",
+    "db_import.py",
+    "inventory.py",
+    "matcher.py",
+    "scan_host.py",
+    "scan_scaling.py",
+)
 
 
 def parse_args() -> argparse.Namespace:
