@@ -304,6 +304,13 @@ def write_section(heading: str, body: str, path: Path = DOCS) -> None:
     path.write_text(text)
 
 
+def publish(heading: str, text: str, write: bool) -> None:
+    """Print a benchmark's table and, when ``write``, make it its docs section with the machine facts."""
+    print(text)
+    if write:
+        write_section(heading, info_lines(machine_info(), command_line()) + "\n\n" + text)
+
+
 def command_line() -> str:
     """How this benchmark was invoked, relative to the repository."""
     script = Path(sys.argv[0]).resolve()

@@ -29,10 +29,7 @@ def main() -> None:
         median = benchlib.medians(runs)
         rows.append([f"`rampart {' '.join(argv)}`", f"{median.wall_s * 1000:.0f} ms", benchlib.spread(runs)])
     text = benchlib.table(["command", "median wall", "range"], rows)
-    print(text)
-    if not args.no_write:
-        body = benchlib.info_lines(benchlib.machine_info(), benchlib.command_line()) + "\n\n" + text
-        benchlib.write_section(HEADING, body)
+    benchlib.publish(HEADING, text, write=not args.no_write)
 
 
 if __name__ == "__main__":

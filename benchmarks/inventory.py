@@ -94,10 +94,7 @@ def main() -> None:
     args = parse_args()
     rows = walk_rows(args.runs) + dpkg_rows(args.runs)
     text = benchlib.table(["what", "median", "note"], rows)
-    print(text)
-    if not args.no_write:
-        body = benchlib.info_lines(benchlib.machine_info(), benchlib.command_line()) + "\n\n" + text
-        benchlib.write_section(HEADING, body)
+    benchlib.publish(HEADING, text, write=not args.no_write)
 
 
 if __name__ == "__main__":

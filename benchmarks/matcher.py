@@ -106,10 +106,7 @@ def main() -> None:
     benchlib.import_database(cache, benchlib.osv_zips(args.vulndata))
     rows = matcher_figures(cache / "advisories.sqlite3", args.runs) + version_figures(args.runs)
     text = benchlib.table(["what", "median", "note"], rows)
-    print(text)
-    if not args.no_write:
-        body = benchlib.info_lines(benchlib.machine_info(), benchlib.command_line()) + "\n\n" + text
-        benchlib.write_section(HEADING, body)
+    benchlib.publish(HEADING, text, write=not args.no_write)
 
 
 if __name__ == "__main__":
