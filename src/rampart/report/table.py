@@ -66,11 +66,21 @@ def _findings_table(findings: tuple[Finding, ...]) -> Table:
     for column in ("Package", "Installed", "Vulnerability", "Severity", "Fixed in", "Advisories"):
         table.add_column(column, overflow="fold")
     ordered = sorted(findings, key=lambda f: (_group_key(f), -f.severity, f.vulnerability_id))
-    for _, group in groupby(ordered, key=_group_key):
+    repeated = _names_found_in_several_places(findings)
+    for (name, *_), group in groupby(ordered, key=_group_key):
         rows = list(group)
         for index, finding in enumerate(rows):
-            table.add_row(*_cells(finding, first=index == 0), end_section=index == len(rows) - 1)
+            cells = _cells(finding, first=index == 0, show_location=name in repeated)
+            table.add_row(*cells, end_section=index == len(rows) - 1)
     return table
+
+
+def _names_found_in_several_places(findings: tuple[Finding, ...]) -> set[str]:
+    """Package names whose findings come from more than one file: their rows say which file."""
+    places: dict[str, set[str]] = {}
+    for finding in findings:
+        places.setdefault(finding.package.name, set()).add(finding.package.location)
+    return {name for name, where in places.items() if len(where) > 1}
 
 
 def _group_key(finding: Finding) -> tuple[str, str, str, str]:
@@ -78,9 +88,11 @@ def _group_key(finding: Finding) -> tuple[str, str, str, str]:
     return (package.name, package.version, package.ecosystem, package.location)
 
 
-def _cells(finding: Finding, *, first: bool) -> tuple[Text, ...]:
+def _cells(finding: Finding, *, first: bool, show_location: bool) -> tuple[Text, ...]:
     package = finding.package
     name = Text(safe_text(package.name), style="bold") if first else Text("")
+    if first and show_location:
+        name.append("\n" + safe_text(package.location), style="dim")
     version = Text(safe_text(package.version)) if first else Text("")
     fixed = ", ".join(finding.fixed_versions) if finding.fixed else "unfixed"
     advisories = ", ".join(a for a in finding.advisory_ids if a != finding.vulnerability_id)

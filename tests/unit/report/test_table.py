@@ -43,3 +43,18 @@ def test_clean_result_says_so() -> None:
     text = render_table(clean, NOW, width=140)
     assert "No known vulnerabilities found." in text
     assert "Total: 0" in text
+
+
+def test_a_package_found_in_several_files_says_which_file() -> None:
+    from dataclasses import replace
+
+    result = sample_result()
+    jinja = next(f for f in result.findings if f.package.name == "jinja2")
+    copy = replace(
+        jinja, package=replace(jinja.package, location="/opt/venv/lib/python3.11/site-packages/x/METADATA")
+    )
+    text = render_table(replace(result, findings=(*result.findings, copy)), NOW, width=200)
+    assert text.count("jinja2") == 2
+    assert "/opt/venv/lib/python3.11/site-packages/x/METADATA" in text
+    assert "/usr/lib/python3/dist-packages/Jinja2-2.10.dist-info/METADATA" in text
+    assert "/var/lib/dpkg/status" not in text  # one place only: no location shown
