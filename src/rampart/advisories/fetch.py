@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from rampart.advisories.inputs import count_members
+from rampart.advisories.inputs import count_members, file_sha256
 from rampart.advisories.progress import NO_PROGRESS, Progress
 from rampart.advisories.schema import SourceMeta
 from rampart.errors import ParseError, UpdateError, UsageError
@@ -109,19 +109,11 @@ class DirectoryFetcher:
         location = str(path.resolve())
         if not path.is_file():
             return Fetched(ecosystem, location, MISSING)
-        digest = _sha256_file(path)
+        digest = file_sha256(path)
         if previous is not None and previous.location == location and previous.sha256 == digest:
             return Fetched(ecosystem, location, NOT_MODIFIED)
         verify_zip(path, location)
         return Fetched(ecosystem, location, NEW, path, sha256=digest, size=path.stat().st_size)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_zip(path: Path, location: str) -> None:

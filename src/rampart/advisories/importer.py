@@ -7,7 +7,6 @@ read at all (missing path, damaged zip) aborts the import and leaves the current
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from rampart.advisories import schema
 from rampart.advisories.build import Builder
-from rampart.advisories.inputs import Limits, RawRecord, count_members, iter_records
+from rampart.advisories.inputs import Limits, RawRecord, count_members, file_sha256, iter_records
 from rampart.advisories.osv import RecordError, load_record
 from rampart.advisories.progress import NO_PROGRESS, Progress
 from rampart.advisories.schema import SourceMeta
@@ -102,11 +101,3 @@ def _import_one(
     digest = file_sha256(path) if path.is_file() else None
     size = path.stat().st_size if path.is_file() else None
     return SourceMeta(key, str(path.resolve()), now.isoformat(), taken, sha256=digest, size=size)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

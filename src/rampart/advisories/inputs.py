@@ -9,6 +9,7 @@ or CRCs are damaged, raises `ParseError` because nothing it holds can be trusted
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 import zlib
@@ -152,3 +153,9 @@ def _read_capped(stream: IO[bytes], cap: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
