@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-
-def rampart_command() -> list[str]:
-    script = Path(sys.executable).with_name("rampart")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("rampart")
-    if found:
-        return [found]
-    return [sys.executable, "-c", "from rampart.cli.main import run; run()"]
-
-
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*rampart_command(), *args], capture_output=True, text=True, timeout=timeout)
+from integration.cli import rampart
 
 
 def import_db(cache_dir: Path, *zips: Path) -> None:
     for path in zips:
-        done = _run(["--cache-dir", str(cache_dir), "db", "import", str(path)], timeout=300)
+        done = rampart("db", "import", path, cache_dir=cache_dir)
         assert done.returncode == 0, f"rampart db import {path} failed ({done.returncode}):\n{done.stderr}"
 
 
 def scan_json(cache_dir: Path, root: Path) -> dict[str, Any]:
     """``rampart scan ROOT --format json``; exit codes 0 and 1 (findings) both carry a report."""
-    done = _run(["--cache-dir", str(cache_dir), "scan", str(root), "--format", "json"], timeout=300)
+    done = rampart("scan", root, "--format", "json", cache_dir=cache_dir)
     assert done.returncode in (0, 1), f"rampart scan failed ({done.returncode}):\n{done.stderr}"
     try:
         report: dict[str, Any] = json.loads(done.stdout)
