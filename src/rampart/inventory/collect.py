@@ -9,6 +9,7 @@ sorted by ecosystem, name, version and location, errors by path.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 
 from rampart.inventory.base import ExtractContext, Extractor
@@ -26,6 +27,11 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
 
 
+def _safe_to_fork() -> bool:
+    """Forking copies only the calling thread: with others running (locks held), walk in-process instead."""
+    return threading.active_count() == 1
+
+
 def _extract_all(
     target: Target,
     extractors: Sequence[Extractor],
@@ -34,7 +40,7 @@ def _extract_all(
     progress: Callable[[int], None] | None,
     found: Callable[[list[Package]], None] | None,
 ) -> tuple[list[Package], int]:
-    if workers > 1 and isinstance(target, PartitionedTarget):
+    if workers > 1 and isinstance(target, PartitionedTarget) and _safe_to_fork():
         from rampart.inventory.parallel import extract_in_parallel
 
         return extract_in_parallel(target, extractors, context, workers, progress, found)

@@ -181,3 +181,25 @@ def test_walk_filter_passes_over_data_files(path: str) -> None:
 
     directory, _, name = path.rpartition("/")
     assert not WalkFilter(EXTRACTORS)(directory)(name)
+
+
+def test_walks_in_process_while_other_threads_run(
+    debian11_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from rampart.inventory import parallel
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("forked while another thread was running")
+
+    monkeypatch.setattr(parallel, "extract_in_parallel", refuse)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        inventory = collect_inventory(DirectoryTarget(debian11_root), workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert inventory == collect_inventory(DirectoryTarget(debian11_root), workers=1)
