@@ -47,3 +47,27 @@ class UpdateError(DatabaseError):
 
 class IgnoreFileError(RampartError):
     """The ignore file is malformed."""
+
+
+class SpoolError(RampartError):
+    """The agent's result spool cannot be used as asked (locked, bad settings, newer schema)."""
+
+
+class SpoolFull(SpoolError):
+    """Adding an item would exceed the spool's item or byte bound; nothing was dropped."""
+
+
+class SpoolCorrupt(SpoolError):
+    """The spool file is not a readable rampart spool; move it aside and start a new one."""
+
+
+class PayloadTooLarge(SpoolError):
+    """One result is larger than the spool's per-item cap."""
+
+
+class AuditError(RampartError):
+    """An audit event or log breaks the audit rules (bad field, secret in details, unwritable log)."""
+
+
+class AnchorSignatureError(AuditError):
+    """A signed audit anchor does not verify with the given public key."""
