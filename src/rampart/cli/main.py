@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rampart import __version__
-from rampart.cli import db, scan
+from rampart.cli import audit, db, scan
 from rampart.cli.settings import Settings, default_cache_dir
 from rampart.errors import RampartError
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 
 # The command table: every command group is listed here, nowhere else.
 app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
 app.command(name="scan")(scan.scan_command)
 
 
