@@ -47,3 +47,13 @@ def test_summary_counts_equal_listed_rows() -> None:
 def test_database_age_is_computed_from_injected_clock() -> None:
     document = json.loads(render_json(sample_result(), NOW))
     assert document["database"]["age_hours"] == 48.0
+
+
+def test_ascii_json_escapes_like_the_standard_library() -> None:
+    from rampart.report.json import ascii_json
+
+    document = {"name": "bidi\u202eevil \x1b[2J \U0001f600 ümlaut", "n": [1, 2.5, None, True]}
+    text = ascii_json(document)
+    assert text.isascii() and "\x1b" not in text
+    assert json.loads(text) == document
+    assert text == json.dumps(document, separators=(",", ":"))
