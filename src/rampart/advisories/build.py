@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from rampart.advisories import codec, schema
 from rampart.advisories.schema import SourceMeta
+from rampart.durable import fsync_directory
 from rampart.errors import DatabaseError
 from rampart.match.names import normalize_ecosystem, normalize_name
 from rampart.model import Advisory, DatabaseInfo
@@ -217,15 +218,7 @@ class Builder:
         finally:
             os.close(fd)
         self.temp.replace(self.target)
-        _fsync_dir(self.target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_directory(self.target.parent)
 
 
 def remove_stale_temporaries(folder: Path, now: float | None = None) -> None:

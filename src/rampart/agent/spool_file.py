@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from rampart.durable import fsync_directory
 from rampart.errors import SpoolCorrupt, SpoolError
 
 SCHEMA_VERSION = 1
@@ -118,16 +119,7 @@ def _create_private(path: Path) -> None:
             return
         raise SpoolError(f"cannot create spool file {path}: {error.strerror or error}") from error
     os.close(fd)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a new directory entry durable (best effort where the platform cannot)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_directory(path.parent)
 
 
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:

@@ -19,6 +19,7 @@ from rampart.audit.chain import Anchor, BreakReason, VerifyResult, verify
 from rampart.audit.codec import from_record, to_line
 from rampart.audit.events import AuditEvent
 from rampart.audit.lines import LineSplitter
+from rampart.durable import fsync_directory
 from rampart.errors import AuditError
 
 MAX_LINE_BYTES = 256 * 1024
@@ -66,19 +67,11 @@ class JsonLinesFileSink:
         finally:
             os.close(fd)
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_directory(self.path.parent)
 
     def read(self) -> Iterator[AuditEvent | BadLine]:
         """Every line of the file in order, as events or `BadLine` reports."""
         return read_jsonl(self.path, self.max_line_bytes)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def parse_line(line_no: int, raw: bytes | None) -> AuditEvent | BadLine:
