@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from fixtures import elf, rootfs
+from fixtures import databases, elf, rootfs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,3 +57,44 @@ def debian11_root(tmp_path: Path) -> Path:
     root = tmp_path / "rootfs"
     rootfs.build_debian11_rootfs(root)
     return root
+
+
+@pytest.fixture(params=databases.KINDS, ids=list(databases.KINDS))
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test, once on SQLite and once on PostgreSQL (dropped afterwards)."""
+    url = databases.fresh_database_url(request.param, tmp_path)
+    yield url
+    databases.drop_database_url(url)
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url() -> Iterator[Callable[[str], str]]:
+    """``fresh_database_url(kind)``: a new empty database URL; every one is dropped at the end of the session."""
+    made: list[str] = []
+
+    def make(kind: str) -> str:
+        made.append(databases.fresh_database_url(kind))
+        return made[-1]
+
+    yield make
+    for url in made:
+        databases.drop_database_url(url)
+
+
+@pytest.fixture
+def store_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the fresh `database_url`, migrated to the newest schema."""
+    from rampart.store.engine import make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store_sessions(store_engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the migrated test database."""
+    from rampart.store.engine import session_factory
+
+    return session_factory(store_engine)

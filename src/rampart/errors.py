@@ -71,3 +71,79 @@ class AuditError(RampartError):
 
 class AnchorSignatureError(AuditError):
     """A signed audit anchor does not verify with the given public key."""
+
+
+class ServerConfigError(RampartError):
+    """The server cannot start as configured (data directory, database URL, TLS files, listen address)."""
+
+
+class EnrollmentError(RampartError):
+    """An agent could not enroll: bad or used join token, CA pin mismatch, server refusal."""
+
+
+class AgentLinkError(RampartError):
+    """The agent's link to the server failed (refused, revoked, protocol error)."""
+
+
+class PkiError(RampartError):
+    """The certificate authority, a certificate or a key file cannot be used (missing, corrupt, unsafe mode)."""
+
+
+class CertificateRejected(PkiError):
+    """A certificate or signing request presented by a peer fails verification; the message says which check."""
+
+
+class IdentityError(RampartError):
+    """The agent's saved identity is missing, corrupt or stored with permissions that are too open."""
+
+
+class PasswordPolicyError(RampartError):
+    """A new password does not meet the password policy; the message says which rule."""
+
+
+class TokenFormatError(RampartError):
+    """A presented token is not well formed; the message never repeats the token."""
+
+
+class ScopeError(RampartError):
+    """Requested token scopes are unknown or exceed what the user's roles allow."""
+
+
+class PolicyError(RampartError):
+    """An authorization policy or schema file is malformed or fails validation; the message names the policy."""
+
+
+class ClientError(RampartError):
+    """The API client cannot reach or trust the server, or has no usable login (one line, no secrets)."""
+
+
+class ApiError(ClientError):
+    """The server answered a request with an error status; the message carries its one-line detail."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class InventoryError(RampartError):
+    """An uploaded inventory result is not a valid rampart.inventory/1 document."""
+
+
+class LinkError(RampartError):
+    """The agent link cannot be used as asked (bad channel settings, ids exhausted, ...)."""
+
+
+class LinkClosed(LinkError):
+    """The link is closed (locally, by the peer, or the connection was lost); the message says why."""
+
+
+class LinkProtocolError(LinkError):
+    """The peer broke the link protocol: malformed frame, data beyond credit, oversize message."""
+
+
+class ChannelClosed(LinkError):
+    """One channel of the link is closed or was refused; the link itself may still be up."""
+
+
+class ChannelEOF(ChannelClosed):
+    """The peer finished sending on this channel; no further message will arrive."""

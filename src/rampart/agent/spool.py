@@ -154,11 +154,12 @@ class Spool:
     def close(self) -> None:
         self._conn.close()
 
-    def put(self, kind: str, payload: bytes) -> SpoolItem:
-        """Store one result durably and return it with its id; `SpoolFull` when it does not fit."""
+    def put(self, kind: str, payload: bytes, item_id: str | None = None) -> SpoolItem:
+        """Store one result durably and return it with its id (``item_id`` when the payload already
+        carries its idempotency key); `SpoolFull` when it does not fit."""
         data = bytes(payload)
         self._check_item(kind, len(data))
-        item = SpoolItem(self._new_id(), kind, data, len(data), self._clock())
+        item = SpoolItem(item_id or self._new_id(), kind, data, len(data), self._clock())
         with self._write() as conn:
             self._check_room(conn, item)
             conn.execute(_INSERT, item.as_row())
@@ -191,6 +192,19 @@ class Spool:
                 "UPDATE items SET attempts = ?, next_attempt = ?, leased_until = 0 WHERE id = ?", updates
             )
         return len(updates)
+
+    def unlease(self, ids: Iterable[str]) -> int:
+        """Hand leased items back at once, without counting an attempt (the link failed, not the item)."""
+        with self._write() as conn:
+            cursor = conn.executemany(
+                "UPDATE items SET leased_until = 0 WHERE id = ?", [(i,) for i in dict.fromkeys(ids)]
+            )
+        return max(cursor.rowcount, 0)
+
+    def reset_leases(self) -> None:
+        """Forget every lease (a new agent process holds none; the old one's died with it)."""
+        with self._write() as conn:
+            conn.execute("UPDATE items SET leased_until = 0 WHERE leased_until > 0")
 
     def stats(self) -> SpoolStats:
         """Counts and sizes for health reporting; ``full`` means the next ``put`` would be refused."""

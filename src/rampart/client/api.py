@@ -1,0 +1,455 @@
+"""``ApiClient``: one method per REST endpoint of the rampart server (``/api/v1``), synchronous, on httpx.
+
+Every failure is a ClientError in one line: ``server said 403: <detail>`` for error statuses
+(an ApiError carrying the status), a plain sentence for connection, timeout and TLS problems.
+Responses are size-capped while they are read and their JSON is checked against the shapes
+in ``rampart.client.models``. The bearer token never appears in a message or a repr.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from rampart import __version__
+from rampart.audit.events import AuditEvent
+from rampart.client.config import mask
+from rampart.client.models import (
+    CaInfo,
+    Finding,
+    FindingsPage,
+    FleetSummary,
+    Host,
+    HostPackage,
+    HostSummary,
+    JoinTokenInfo,
+    LoginResult,
+    NewJoinToken,
+    NewToken,
+    RematchResult,
+    TokenInfo,
+    UserInfo,
+    WhoAmI,
+    list_of,
+)
+from rampart.client.trust import check_pin, check_server_url, tls_context
+from rampart.errors import ApiError, AuditError, ClientError
+from rampart.report.escape import safe_text
+
+MAX_RESPONSE_BYTES = 64 << 20
+MAX_AUDIT_LINE = 1 << 20
+PAGE_SIZE = 500
+MAX_FINDINGS = 2_000_000
+MAX_DETAIL = 300
+API_PREFIX = "/api/v1"
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class FindingQuery:
+    """The filters of ``GET /findings``; empty fields are not sent."""
+
+    severities: tuple[str, ...] = ()
+    host: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    package: str | None = None
+    advisory: str | None = None
+    fixable: bool = False
+    status: str = "open"
+
+    def params(self) -> list[tuple[str, str]]:
+        params = [("status", self.status)]
+        if self.severities:
+            params.append(("severity", ",".join(self.severities)))
+        params += [(name, value) for name, value in (("host", self.host), ("package", self.package)) if value]
+        if self.advisory:
+            params.append(("advisory", self.advisory))
+        params += [("tag", f"{k}={v}") for k, v in self.tags]
+        if self.fixable:
+            params.append(("fixable", "true"))
+        return params
+
+
+class ApiClient:
+    """A session with one rampart server. Use as a context manager, or call ``close()``."""
+
+    def __init__(
+        self,
+        server_url: str,
+        token: str | None = None,
+        ca_pem: str | None = None,
+        timeout: float = 30.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.server = check_server_url(server_url)
+        self._token = token
+        self._ca_pem = ca_pem
+        self._timeout = timeout
+        self._transport = transport
+        self._max_bytes = max_response_bytes
+        self._http = self._client(verify=True)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(server={self.server!r}, token={mask(self._token)})"
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _client(self, *, verify: bool) -> httpx.Client:
+        headers = {"User-Agent": f"rampart/{__version__}", "Accept": "application/json"}
+        return httpx.Client(
+            base_url=self.server + API_PREFIX,
+            # Unverified only for fetching the public CA certificate, which is then checked against a pin.
+            verify=tls_context(self._ca_pem) if verify else False,
+            timeout=self._timeout,
+            headers=headers,
+            follow_redirects=False,
+            transport=self._transport,
+        )
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def fetch_pinned_ca(self, pin: str) -> str:
+        """``GET /ca`` without trusting the connection, then trust the CA only if it matches ``pin``."""
+        with self._client(verify=False) as http:
+            info = CaInfo.from_json(self._call("GET", "/ca", auth=False, http=http))
+        return check_pin(info.certificate_pem, pin)
+
+    def ca(self) -> CaInfo:
+        """``GET /ca`` over a verified connection."""
+        return CaInfo.from_json(self._call("GET", "/ca", auth=False))
+
+    def login(self, username: str, password: str) -> LoginResult:
+        body = {"username": username, "password": password}
+        return LoginResult.from_json(self._call("POST", "/auth/login", json=body, auth=False))
+
+    def logout(self) -> None:
+        self._call("POST", "/auth/logout", expect=(200, 204))
+
+    def whoami(self) -> WhoAmI:
+        return WhoAmI.from_json(self._call("GET", "/auth/whoami"))
+
+    # --- users and tokens -------------------------------------------------------------------
+
+    def users(self) -> list[UserInfo]:
+        return list_of(self._call("GET", "/users"), "users", UserInfo.from_json)
+
+    def create_user(
+        self, name: str, password: str, roles: Sequence[str], tags: Mapping[str, str]
+    ) -> UserInfo:
+        body = {"name": name, "password": password, "roles": list(roles), "tags": dict(tags)}
+        return UserInfo.from_json(self._call("POST", "/users", json=body, expect=(200, 201)))
+
+    def update_user(
+        self,
+        name: str,
+        *,
+        password: str | None = None,
+        roles: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        disabled: bool | None = None,
+    ) -> UserInfo:
+        body: dict[str, object] = {"password": password, "tags": tags, "disabled": disabled}
+        body["roles"] = None if roles is None else list(roles)
+        body = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in body.items() if v is not None}
+        return UserInfo.from_json(self._call("PATCH", f"/users/{_segment(name)}", json=body))
+
+    def delete_user(self, name: str) -> None:
+        self._call("DELETE", f"/users/{_segment(name)}", expect=(200, 204))
+
+    def tokens(self) -> list[TokenInfo]:
+        return list_of(self._call("GET", "/tokens"), "tokens", TokenInfo.from_json)
+
+    def create_token(self, name: str, scopes: Sequence[str], expires_in: int) -> NewToken:
+        body = {"name": name, "scopes": list(scopes), "expires_in": expires_in}
+        return NewToken.from_json(self._call("POST", "/tokens", json=body, expect=(200, 201)))
+
+    def revoke_token(self, token_id: str) -> None:
+        self._call("DELETE", f"/tokens/{_segment(token_id)}", expect=(200, 204))
+
+    def join_tokens(self) -> list[JoinTokenInfo]:
+        return list_of(self._call("GET", "/join-tokens"), "join tokens", JoinTokenInfo.from_json)
+
+    def create_join_token(self, tags: Mapping[str, str], expires_in: int) -> NewJoinToken:
+        body = {"tags": dict(tags), "expires_in": expires_in}
+        return NewJoinToken.from_json(self._call("POST", "/join-tokens", json=body, expect=(200, 201)))
+
+    def revoke_join_token(self, token_id: str) -> None:
+        self._call("DELETE", f"/join-tokens/{_segment(token_id)}", expect=(200, 204))
+
+    # --- hosts ------------------------------------------------------------------------------
+
+    def hosts(
+        self, *, tags: Sequence[tuple[str, str]] = (), stale: bool | None = None, status: str | None = None
+    ) -> list[Host]:
+        """Hosts matching every filter; the server takes one tag, any further ones are applied here."""
+        params = [("tag", f"{k}={v}") for k, v in tags[:1]]
+        if stale is not None:
+            params.append(("stale", "true" if stale else "false"))
+        if status:
+            params.append(("status", status))
+        hosts = list_of(self._call("GET", "/hosts", params=params), "hosts", Host.from_json)
+        return [h for h in hosts if all(h.tags.get(k) == v for k, v in tags)]
+
+    def host(self, host_id: str) -> Host:
+        return Host.from_json(self._call("GET", f"/hosts/{_segment(host_id)}"))
+
+    def revoke_host(self, host_id: str) -> Host:
+        return Host.from_json(self._call("POST", f"/hosts/{_segment(host_id)}/revoke"))
+
+    def scan_host(self, host_id: str) -> str:
+        """Ask the host's agent to scan now; returns the job id."""
+        answer = self._call("POST", f"/hosts/{_segment(host_id)}/scan", expect=(200, 202))
+        from rampart.client.shape import as_object
+
+        return as_object(answer, "scan").text("job_id")
+
+    def host_packages(self, host_id: str) -> list[HostPackage]:
+        answer = self._call("GET", f"/hosts/{_segment(host_id)}/packages")
+        return list_of(answer, "packages", HostPackage.from_json)
+
+    # --- findings ---------------------------------------------------------------------------
+
+    def findings_page(self, query: FindingQuery, *, limit: int = PAGE_SIZE, offset: int = 0) -> FindingsPage:
+        params = [*query.params(), ("limit", str(limit)), ("offset", str(offset))]
+        return FindingsPage.from_json(self._call("GET", "/findings", params=params))
+
+    def iter_findings(self, query: FindingQuery, *, page_size: int = PAGE_SIZE) -> Iterator[Finding]:
+        """Every finding matching ``query``, fetching page after page until the total is reached."""
+        offset = 0
+        while offset < MAX_FINDINGS:
+            page = self.findings_page(query, limit=page_size, offset=offset)
+            yield from page.items
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                return
+        raise ClientError(f"the server reports more than {MAX_FINDINGS:,} findings; narrow the filters")
+
+    def findings(self, query: FindingQuery, *, page_size: int = PAGE_SIZE) -> list[Finding]:
+        return list(self.iter_findings(query, page_size=page_size))
+
+    def fleet_summary(self) -> FleetSummary:
+        return FleetSummary.from_json(self._call("GET", "/findings/summary", params=[("by", "fleet")]))
+
+    def host_summaries(self) -> list[HostSummary]:
+        answer = self._call("GET", "/findings/summary", params=[("by", "host")])
+        return list_of(answer, "summary", HostSummary.from_json)
+
+    def rematch(self) -> RematchResult:
+        return RematchResult.from_json(self._call("POST", "/advisories/rematch"))
+
+    def audit_events(self, *, after: int | None = None, limit: int | None = None) -> Iterator[AuditEvent]:
+        """``GET /audit`` as a stream of checked events (JSON lines, each at most 1 MiB)."""
+        params = [(k, str(v)) for k, v in (("after", after), ("limit", limit)) if v is not None]
+        request = self._request("GET", "/audit", params=params, json=None, auth=True, http=self._http)
+        response = self._send(self._http, request)
+        try:
+            self._check_status(response, (200,))
+            for number, line in enumerate(_lines(response, MAX_AUDIT_LINE), start=1):
+                yield _audit_event(line, number)
+        except httpx.HTTPError as error:
+            raise self._transport_error(error) from None
+        finally:
+            response.close()
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        json: object = None,
+        auth: bool = True,
+        expect: tuple[int, ...] = (200,),
+        http: httpx.Client | None = None,
+    ) -> Any:
+        client = http or self._http
+        request = self._request(method, path, params=params, json=json, auth=auth, http=client)
+        response = self._send(client, request)
+        try:
+            self._check_status(response, expect)
+            body = self._read(response)
+        except httpx.HTTPError as error:
+            raise self._transport_error(error) from None
+        finally:
+            response.close()
+        return None if response.status_code == 204 or not body else _decode(body, response.status_code)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None,
+        json: object,
+        auth: bool,
+        http: httpx.Client,
+    ) -> httpx.Request:
+        headers = {}
+        if auth:
+            if not self._token:
+                raise ClientError("not logged in: run `rampart login` or set RAMPART_TOKEN")
+            headers["Authorization"] = f"Bearer {self._token}"
+        query = httpx.QueryParams(tuple(params or ()))
+        return http.build_request(method, path, params=query, json=json, headers=headers)
+
+    def _send(self, http: httpx.Client, request: httpx.Request) -> httpx.Response:
+        try:
+            return http.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise self._transport_error(error) from None
+
+    def _transport_error(self, error: httpx.HTTPError) -> ClientError:
+        reason = self._scrub(_one_line(str(error)) or type(error).__name__)
+        if isinstance(error, httpx.TimeoutException):
+            return ClientError(f"{self.server} did not answer within {self._timeout:g} s")
+        if _is_tls(error):
+            return ClientError(
+                f"TLS verification of {self.server} failed ({reason}); trust its CA with "
+                "`rampart login --ca FILE` or `--ca-sha256 HEX`"
+            )
+        if isinstance(error, httpx.ConnectError):
+            return ClientError(f"cannot connect to {self.server}: {reason}")
+        return ClientError(f"request to {self.server} failed: {reason}")
+
+    def _read(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise self._too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> ApiError:
+        return ApiError(0, f"the server's response is larger than {self._max_bytes:,} bytes; refused")
+
+    def _check_status(self, response: httpx.Response, expect: tuple[int, ...]) -> None:
+        if response.status_code in expect:
+            return
+        status = response.status_code
+        body = self._read_error_body(response)
+        detail = self._scrub(_detail(body) or f"{response.reason_phrase or 'error'} (no JSON detail)")
+        raise ApiError(status, f"server said {status}: {detail}{_hint(status, response)}")
+
+    def _read_error_body(self, response: httpx.Response) -> bytes:
+        try:
+            return self._read(response)
+        except ApiError:
+            return b""
+
+    def _scrub(self, text: str) -> str:
+        """One safe line, shortened, with the bearer token (should a server echo it) removed."""
+        text = safe_text(_one_line(text))
+        if self._token:
+            text = text.replace(self._token, mask(self._token))
+        return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
+
+
+def _segment(value: str) -> str:
+    """One URL path segment; an empty or dot segment could address another resource."""
+    if value in ("", ".", ".."):
+        raise ClientError(f"not a valid name or id: {value!r}")
+    return quote(value, safe="")
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _is_tls(error: BaseException) -> bool:
+    import ssl
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _decode(body: bytes, status: int) -> Any:
+    import orjson
+
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ApiError(status, f"server sent a {status} response that is not JSON") from None
+
+
+def _detail(body: bytes) -> str | None:
+    """The one-line ``detail`` of an error body: a string, or FastAPI's list of validation errors."""
+    import orjson
+
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    detail = document.get("detail") if isinstance(document, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        return "; ".join(_validation_item(item) for item in detail[:3]) or None
+    return None
+
+
+def _validation_item(item: object) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+    message = str(item.get("msg", "invalid"))
+    return f"{location}: {message}" if location else message
+
+
+def _hint(status: int, response: httpx.Response) -> str:
+    if status == 401:
+        return " (log in again with `rampart login`)"
+    retry = response.headers.get("retry-after", "")
+    if status == 429 and retry.isdigit():
+        return f" (retry after {int(retry)} s)"
+    return ""
+
+
+def _lines(response: httpx.Response, limit: int) -> Iterator[bytes]:
+    """Non-empty lines of a streamed body; a line longer than ``limit`` is an error."""
+    pending = b""
+    for chunk in response.iter_bytes():
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from (line for line in complete if line.strip())
+        if len(pending) > limit:
+            raise ApiError(0, f"the server sent an audit line longer than {limit:,} bytes; refused")
+    if pending.strip():
+        yield pending
+
+
+def _audit_event(line: bytes, number: int) -> AuditEvent:
+    import orjson
+
+    from rampart.audit.codec import from_record
+
+    try:
+        return from_record(orjson.loads(line))
+    except orjson.JSONDecodeError:
+        raise ApiError(0, f"audit line {number} from the server is not JSON") from None
+    except AuditError as error:
+        raise ApiError(0, f"audit line {number} from the server is malformed: {error.message}") from None

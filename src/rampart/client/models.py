@@ -1,0 +1,382 @@
+"""The API's wire types as frozen dataclasses, each read strictly from JSON by ``from_json``.
+
+``to_json`` turns any of them (or lists of them) back into plain JSON values for ``--format json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from rampart.client.shape import Reader, as_list, as_object
+from rampart.model import Severity
+
+
+def to_json(value: object) -> Any:
+    """Plain JSON values for a model, a list of models, or anything already plain."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user as ``/auth/login`` and ``/users`` describe it."""
+
+    name: str
+    roles: tuple[str, ...]
+    tags: dict[str, str]
+    disabled: bool = False
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "user") -> UserInfo:
+        r = as_object(value, what)
+        return cls(
+            r.text("name"),
+            r.texts("roles"),
+            r.tags("tags"),
+            r.flag("disabled", False),
+            r.opt_time("created_at"),
+        )
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """``POST /auth/login``: a new token (never shown in a repr) and who it belongs to."""
+
+    token: str = field(repr=False)
+    expires_at: datetime
+    user: UserInfo
+
+    @classmethod
+    def from_json(cls, value: object) -> LoginResult:
+        r = as_object(value, "login")
+        return cls(
+            r.text("token"), r.time("expires_at"), UserInfo.from_json(r.obj("user").data, "login.user")
+        )
+
+
+@dataclass(frozen=True)
+class TokenRef:
+    """The token a request was made with, as ``/auth/whoami`` reports it."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    """``GET /auth/whoami``."""
+
+    name: str
+    roles: tuple[str, ...]
+    tags: dict[str, str]
+    token: TokenRef
+
+    @classmethod
+    def from_json(cls, value: object) -> WhoAmI:
+        r = as_object(value, "whoami")
+        t = r.obj("token")
+        token = TokenRef(t.text("id"), t.text("name"), t.texts("scopes"), t.time("expires_at"))
+        return cls(r.text("name"), r.texts("roles"), r.tags("tags"), token)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """One of the caller's API tokens (no secret)."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime | None
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "token") -> TokenInfo:
+        r = as_object(value, what)
+        return cls(
+            r.text("id"),
+            r.text("name"),
+            r.texts("scopes"),
+            r.opt_time("created_at"),
+            r.time("expires_at"),
+            r.opt_time("revoked_at"),
+            r.opt_time("last_used_at"),
+        )
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """``POST /tokens``: the only time the secret is seen."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    token: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, value: object) -> NewToken:
+        r = as_object(value, "token")
+        return cls(r.text("id"), r.text("name"), r.texts("scopes"), r.time("expires_at"), r.text("token"))
+
+
+@dataclass(frozen=True)
+class JoinTokenInfo:
+    """A join token as listed (no secret)."""
+
+    id: str
+    tags: dict[str, str]
+    expires_at: datetime
+    created_by: str | None = None
+    created_at: datetime | None = None
+    used_at: datetime | None = None
+    host_id: str | None = None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "join token") -> JoinTokenInfo:
+        r = as_object(value, what)
+        return cls(
+            r.text("id"),
+            r.tags("tags"),
+            r.time("expires_at"),
+            r.opt_text("created_by"),
+            r.opt_time("created_at"),
+            r.opt_time("used_at"),
+            r.opt_text("host_id"),
+        )
+
+
+@dataclass(frozen=True)
+class NewJoinToken:
+    """``POST /join-tokens``: the one-time enrolment secret, shown once."""
+
+    id: str
+    expires_at: datetime
+    tags: dict[str, str]
+    token: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, value: object) -> NewJoinToken:
+        r = as_object(value, "join token")
+        return cls(r.text("id"), r.time("expires_at"), r.tags("tags"), r.text("token"))
+
+
+@dataclass(frozen=True)
+class HostOs:
+    """The operating system a host reported."""
+
+    id: str | None
+    version: str | None
+    pretty: str | None
+
+
+@dataclass(frozen=True)
+class Host:
+    """An enrolled host as ``/hosts`` lists it."""
+
+    id: str
+    hostname: str
+    os: HostOs
+    agent_version: str | None
+    tags: dict[str, str]
+    enrolled_at: datetime | None
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    connected: bool
+    status: str
+    packages: int | None = None
+    open_findings: int | None = None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "host") -> Host:
+        r = as_object(value, what)
+        return cls(
+            r.text("id"),
+            r.text("hostname"),
+            _host_os(r.opt_obj("os")),
+            r.opt_text("agent_version"),
+            r.tags("tags"),
+            r.opt_time("enrolled_at"),
+            r.opt_time("last_seen_at"),
+            r.opt_time("revoked_at"),
+            r.flag("connected", False),
+            r.text("status"),
+            _opt_int(r, "packages"),
+            _opt_int(r, "open_findings"),
+        )
+
+
+def _host_os(r: Reader | None) -> HostOs:
+    if r is None:
+        return HostOs(None, None, None)
+    return HostOs(r.opt_text("id"), r.opt_text("version"), r.opt_text("pretty"))
+
+
+def _opt_int(r: Reader, key: str) -> int | None:
+    return None if r.data.get(key) is None else r.integer(key)
+
+
+@dataclass(frozen=True)
+class HostPackage:
+    """One package in a host's latest inventory."""
+
+    ecosystem: str
+    name: str
+    version: str
+    source_name: str | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "package") -> HostPackage:
+        r = as_object(value, what)
+        return cls(r.text("ecosystem"), r.text("name"), r.text("version"), r.opt_text("source_name"))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One vulnerability on one package on one host."""
+
+    host_id: str
+    hostname: str
+    ecosystem: str
+    package: str
+    version: str
+    vulnerability_id: str
+    aliases: tuple[str, ...]
+    severity: Severity
+    fixed_versions: tuple[str, ...]
+    summary: str
+    status: str
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    fixed_at: datetime | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "finding") -> Finding:
+        r = as_object(value, what)
+        return cls(
+            r.text("host_id"),
+            r.text("hostname"),
+            r.text("ecosystem"),
+            r.text("package"),
+            r.text("version"),
+            r.text("vulnerability_id"),
+            r.texts("aliases", optional=True),
+            _severity(r),
+            r.texts("fixed_versions", optional=True),
+            r.opt_text("summary") or "",
+            r.text("status"),
+            r.opt_time("first_seen_at"),
+            r.opt_time("last_seen_at"),
+            r.opt_time("fixed_at"),
+        )
+
+
+def _severity(r: Reader) -> Severity:
+    name = r.text("severity").upper()
+    return Severity.__members__.get(name, Severity.UNKNOWN)
+
+
+@dataclass(frozen=True)
+class FindingsPage:
+    """One page of ``GET /findings``."""
+
+    total: int
+    items: tuple[Finding, ...]
+
+    @classmethod
+    def from_json(cls, value: object) -> FindingsPage:
+        r = as_object(value, "findings page")
+        items = as_list(r.data.get("items"), "findings page.items")
+        return cls(
+            r.integer("total"), tuple(Finding.from_json(v, f"finding {i}") for i, v in enumerate(items))
+        )
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    """``GET /findings/summary?by=fleet``."""
+
+    hosts: int
+    open: dict[str, int]
+    fixable: int
+
+    @classmethod
+    def from_json(cls, value: object) -> FleetSummary:
+        r = as_object(value, "summary")
+        return cls(r.integer("hosts"), r.counts("open"), r.integer("fixable"))
+
+
+@dataclass(frozen=True)
+class HostSummary:
+    """One row of ``GET /findings/summary?by=host``."""
+
+    host_id: str
+    hostname: str
+    open: dict[str, int]
+    fixable: int
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "summary row") -> HostSummary:
+        r = as_object(value, what)
+        return cls(r.text("host_id"), r.text("hostname"), r.counts("open"), r.integer("fixable"))
+
+
+@dataclass(frozen=True)
+class RematchResult:
+    """``POST /advisories/rematch``."""
+
+    hosts: int
+    packages: int
+    opened: int
+    closed: int
+    seconds: float
+
+    @classmethod
+    def from_json(cls, value: object) -> RematchResult:
+        r = as_object(value, "rematch")
+        return cls(
+            r.integer("hosts"),
+            r.integer("packages"),
+            r.integer("opened"),
+            r.integer("closed"),
+            r.number("seconds"),
+        )
+
+
+@dataclass(frozen=True)
+class CaInfo:
+    """``GET /ca``: the server's CA certificate and the digest the server claims for it."""
+
+    certificate_pem: str
+    sha256: str
+
+    @classmethod
+    def from_json(cls, value: object) -> CaInfo:
+        r = as_object(value, "ca")
+        return cls(r.text("certificate_pem"), r.text("sha256"))
+
+
+T = TypeVar("T")
+
+
+def list_of(value: object, what: str, build: Callable[[object, str], T]) -> list[T]:
+    """Every element of a JSON array through ``build(element, name)``."""
+    return [build(v, f"{what} {i}") for i, v in enumerate(as_list(value, what))]

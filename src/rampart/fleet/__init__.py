@@ -1,0 +1,1 @@
+"""The fleet side of the server: inventory documents, ingest, fleet-wide re-matching and finding queries."""

@@ -1,0 +1,94 @@
+"""Assembles the ASGI app: the route table, the agent link, error shapes and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rampart import __version__
+from rampart.errors import RampartError
+from rampart.server.link import agent_link
+from rampart.server.rematch import watch_advisories
+from rampart.server.routes import advisories, audit, auth, enroll, findings, hosts, jointokens, tokens, users
+from rampart.server.state import ServerState
+
+API_PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024
+
+# The route table: every router the API serves is listed here, nowhere else.
+ROUTERS = (
+    auth.router,
+    users.router,
+    tokens.router,
+    jointokens.router,
+    enroll.router,
+    hosts.router,
+    findings.router,
+    advisories.router,
+    audit.router,
+)
+
+
+def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
+    """The API for one ServerState; `background` starts the advisory watcher."""
+    app = FastAPI(
+        title="rampart",
+        version=__version__,
+        lifespan=_lifespan(state, background),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.rampart = state
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_api_websocket_route(f"{API_PREFIX}/agent/link", agent_link)
+    app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    app.middleware("http")(_limit_body)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RampartError, _rampart_error)  # type: ignore[arg-type]
+    return app
+
+
+def _lifespan(state: ServerState, background: bool):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(watch_advisories(state)) if background else None
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await state.agents.close_all("server shutting down")
+
+    return lifespan
+
+
+async def _health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        return JSONResponse({"detail": f"request body larger than {MAX_BODY} bytes"}, status_code=413)
+    return await call_next(request)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(part) for part in first.get("loc", ())) or "request"
+    return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"[:300]}, status_code=422)
+
+
+async def _rampart_error(request: Request, error: RampartError) -> JSONResponse:
+    return JSONResponse({"detail": error.message[:300]}, status_code=400)
+
+
+__all__ = ["API_PREFIX", "ROUTERS", "StarletteHTTPException", "create_app"]

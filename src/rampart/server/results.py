@@ -1,0 +1,75 @@
+"""What the server does with each kind of result an agent delivers: the result-handler table.
+
+Each handler parses untrusted bytes and stores them for the sending host only. It returns
+"stored" or "duplicate", raises `ResultRejected` for input that will never be acceptable (the
+agent drops it), and lets anything else propagate (the agent keeps the result and retries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from rampart.advisories.db import AdvisoryDB
+from rampart.errors import RampartError
+from rampart.fleet.ingest import ingest_inventory
+from rampart.fleet.inventory import parse_inventory
+from rampart.model import Advisory
+from rampart.server.state import ServerState
+from rampart.store import hosts as host_store
+
+Stored = Literal["stored", "duplicate"]
+
+
+class ResultRejected(RampartError):
+    """A delivered result that can never be stored (malformed, wrong host, unknown kind)."""
+
+
+class NoAdvisories:
+    """The advisory source before any database exists: nothing matches yet."""
+
+    def advisories_for(self, ecosystem: str, name: str) -> Sequence[Advisory]:
+        return ()
+
+
+def store_inventory(state: ServerState, host_id: str, result_id: str, data: bytes) -> Stored:
+    """Parse an inventory, replace the host's packages and update its findings."""
+    try:
+        inventory = parse_inventory(data)
+    except RampartError as error:
+        raise ResultRejected(error.message) from None
+    if inventory.id != result_id:
+        raise ResultRejected("the inventory id differs from the result id")
+    now = state.clock()
+    with _advisories(state) as source, state.session() as session:
+        outcome = ingest_inventory(session, host_id, inventory, source, now)
+        host_store.mark_seen(session, host_id, now)
+        if inventory.os is not None:
+            host_store.update_os(
+                session, host_id, inventory.os.id, inventory.os.version_id, inventory.os.pretty_name
+            )
+    return "stored" if outcome.stored else "duplicate"
+
+
+class _Source:
+    """Opens the advisory database when there is one, else matches nothing."""
+
+    def __init__(self, state: ServerState) -> None:
+        path = state.config.advisory_path
+        self._db = AdvisoryDB.open(path) if path.exists() else None
+
+    def __enter__(self) -> AdvisoryDB | NoAdvisories:
+        return self._db if self._db is not None else NoAdvisories()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def _advisories(state: ServerState) -> _Source:
+    return _Source(state)
+
+
+RESULT_HANDLERS: Mapping[str, Callable[[ServerState, str, str, bytes], Stored]] = {
+    "inventory": store_inventory,
+}

@@ -1,0 +1,1 @@
+"""The REST routes, one module per resource; `ROUTERS` is the table the app mounts."""

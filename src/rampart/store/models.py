@@ -1,0 +1,198 @@
+"""Declarative models of every table, one set for SQLite and PostgreSQL.
+
+Times are `UTCDateTime` (aware UTC); tags, roles, scopes and advisory lists are `JSONText`.
+Package source fields use ``""`` for "none" so the distinct-package key stays unique on both
+databases (NULLs never collide in a unique constraint).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rampart.store.types import JSONText, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SHORT = 64
+TEXT = 512
+AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(JSONText)
+    tags: Mapped[dict[str, str]] = mapped_column(JSONText)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    secret_hash: Mapped[str] = mapped_column(String(SHORT))
+    scopes: Mapped[list[str]] = mapped_column(JSONText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JoinToken(Base):
+    __tablename__ = "join_tokens"
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(SHORT))
+    tags: Mapped[dict[str, str]] = mapped_column(JSONText)
+    created_by: Mapped[str] = mapped_column(String(SHORT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    host_id: Mapped[str | None] = mapped_column(String(SHORT))
+
+
+class Host(Base):
+    __tablename__ = "hosts"
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), index=True)
+    os_id: Mapped[str] = mapped_column(String(SHORT), default="")
+    os_version: Mapped[str] = mapped_column(String(SHORT), default="")
+    os_pretty: Mapped[str] = mapped_column(String(TEXT), default="")
+    agent_version: Mapped[str] = mapped_column(String(SHORT), default="")
+    tags: Mapped[dict[str, str]] = mapped_column(JSONText, default=dict)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    cert_serial: Mapped[str] = mapped_column(String(SHORT), index=True)
+    cert_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_cert_serial: Mapped[str | None] = mapped_column(String(SHORT), index=True)
+    inventory_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Result(Base):
+    __tablename__ = "results"
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sha256: Mapped[str] = mapped_column(String(SHORT))
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class PackageRow(Base):
+    __tablename__ = "packages"
+    __table_args__ = (
+        UniqueConstraint("ecosystem", "name", "version", "source_name", "source_version", "managed_by"),
+    )
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
+    ecosystem: Mapped[str] = mapped_column(String(TEXT))
+    name: Mapped[str] = mapped_column(String(TEXT), index=True)
+    version: Mapped[str] = mapped_column(String(TEXT))
+    source_name: Mapped[str] = mapped_column(String(TEXT), default="")
+    source_version: Mapped[str] = mapped_column(String(TEXT), default="")
+    managed_by: Mapped[str] = mapped_column(String(SHORT), default="")
+    judged_build: Mapped[str | None] = mapped_column(String(TEXT))
+
+
+class HostPackage(Base):
+    __tablename__ = "host_packages"
+    __table_args__ = (Index("ix_host_packages_package_id_host_id", "package_id", "host_id"),)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True, type_=AUTO_ID
+    )
+    location: Mapped[str] = mapped_column(Text, default="")
+    extractor: Mapped[str] = mapped_column(String(SHORT), default="")
+
+
+class PackageVuln(Base):
+    __tablename__ = "package_vulns"
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True, type_=AUTO_ID
+    )
+    vulnerability_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    fixed_versions: Mapped[list[str]] = mapped_column(JSONText)
+    aliases: Mapped[list[str]] = mapped_column(JSONText)
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class FindingRow(Base):
+    """A host's finding; the advisory fields are copied so a fixed finding keeps what it said.
+
+    Few indexes on purpose: a re-match may insert hundreds of thousands of rows at once.
+    """
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_package_id_vulnerability_id", "package_id", "vulnerability_id"),)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True)
+    # no foreign key to packages: package rows are never deleted, and the check would cost a
+    # re-match a fifth of its time when it opens findings by the hundred thousand
+    package_id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True)
+    vulnerability_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    fixed_versions: Mapped[list[str]] = mapped_column(JSONText)
+    aliases: Mapped[list[str]] = mapped_column(JSONText)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(SHORT))
+    hash: Mapped[str] = mapped_column(String(SHORT))
+
+
+class AuditHead(Base):
+    """The single row (id 1) holding the chain head; locking it serialises appends."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(SHORT))
+
+
+class FleetState(Base):
+    __tablename__ = "fleet_state"
+    key: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A model instance's column values by name."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
