@@ -235,3 +235,36 @@ def test_edited_audit_entry_is_found(server: Server, agent: AgentProcess, tmp_pa
     log.write_text("\n".join(lines) + "\n")
     broken = run_rampart("audit", "verify", log)
     assert broken.returncode == 1 and "3" in broken.stdout + broken.stderr
+
+
+def test_agent_rotates_its_credentials_before_they_expire(
+    tmp_path: Path, database_url: str, agent: AgentProcess
+) -> None:
+    server = Server(
+        tmp_path / "short-lived",
+        "127.0.0.1",
+        free_port(),
+        database_url,
+        extra=("--agent-cert-lifetime", "30"),
+    )
+    server.init()
+    server.start()
+    try:
+        admin, host_id = _enrolled(server, agent)
+        first = (agent.state_dir / "identity.json").read_text()
+        agent.start()
+        wait_for(
+            lambda: "agent.rotate" in [e["action"] for e in _audit_actions(server, admin)],
+            "the rotation",
+            timeout=60,
+        )
+        assert (agent.state_dir / "identity.json").read_text() != first
+        time.sleep(12)  # the first certificate has now expired
+        agent.stop()
+        agent.start()
+        wait_for(
+            lambda: _host(server, admin, host_id)["connected"], "a reconnect with the rotated credentials"
+        )
+    finally:
+        agent.stop()
+        server.stop()

@@ -64,11 +64,17 @@ class Agent:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; raises AgentLinkError when the server revoked this host."""
         scheduler = asyncio.create_task(self._schedule())
+        linked = asyncio.create_task(self._keep_linked(stop))
+        stopped = asyncio.create_task(stop.wait())
         try:
-            await self._keep_linked(stop)
+            await asyncio.wait({linked, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            scheduler.cancel()
+            for task in (scheduler, linked, stopped):
+                task.cancel()
+            await asyncio.gather(scheduler, linked, stopped, return_exceptions=True)
             self.spool.close()
+        if linked.done() and not linked.cancelled() and linked.exception() is not None:
+            raise linked.exception()  # type: ignore[misc]
 
     async def _keep_linked(self, stop: asyncio.Event) -> None:
         attempt = 0

@@ -53,6 +53,14 @@ def server(
     tls_key: Annotated[
         Path | None, typer.Option("--tls-key", help="Its private key (PEM).", show_default=False)
     ] = None,
+    tls_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-ca",
+            help="The CA that issued --tls-cert (what agents and clients pin).",
+            show_default=False,
+        ),
+    ] = None,
     tls_name: Annotated[
         list[str] | None,
         typer.Option(
@@ -99,6 +107,7 @@ def server(
         public_url=public_url,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        tls_ca=tls_ca,
         tls_names=names,
         advisory_db=advisory_db,
         stale_after=timedelta(minutes=stale_after),

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rampart import __version__
 from rampart.errors import RampartError
+from rampart.server.bodylimit import BodyLimit
 from rampart.server.link import agent_link
 from rampart.server.rematch import watch_advisories
 from rampart.server.routes import advisories, audit, auth, enroll, findings, hosts, jointokens, tokens, users
@@ -50,7 +51,7 @@ def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_websocket_route(f"{API_PREFIX}/agent/link", agent_link)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
-    app.middleware("http")(_limit_body)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RampartError, _rampart_error)  # type: ignore[arg-type]
     return app
@@ -72,13 +73,6 @@ def _lifespan(state: ServerState, background: bool):  # type: ignore[no-untyped-
 
 async def _health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        return JSONResponse({"detail": f"request body larger than {MAX_BODY} bytes"}, status_code=413)
-    return await call_next(request)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

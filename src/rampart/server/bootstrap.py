@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rampart.audit.sinks import JsonLinesFileSink
@@ -27,10 +28,19 @@ def prepare_data_dir(config: ServerConfig) -> None:
 
 
 def ensure_tls(config: ServerConfig) -> TlsFiles:
-    """The CA and server certificate (created on first start), or the operator's own files."""
-    return ensure_server_tls(
+    """The CA and server certificate (created on first start), or the operator's own files.
+
+    With the operator's own certificate, `tls_ca` (the CA that issued it) is what agents and
+    clients pin; rampart's own CA still signs agent certificates.
+    """
+    if config.tls_cert is not None and config.tls_ca is None:
+        raise ServerConfigError(
+            "with --tls-cert, give --tls-ca: the CA certificate agents and clients should trust"
+        )
+    files = ensure_server_tls(
         config.data_dir, list(config.tls_names), datetime.now(UTC), cert=config.tls_cert, key=config.tls_key
     )
+    return files if config.tls_ca is None else replace(files, ca_cert=config.tls_ca)
 
 
 def build_state(config: ServerConfig, tls: TlsFiles | None = None) -> ServerState:

@@ -31,6 +31,7 @@ class ServerConfig:
     public_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    tls_ca: Path | None = None
     tls_names: tuple[str, ...] = ("localhost", "127.0.0.1")
     advisory_db: Path | None = None
     agent_cert_lifetime: timedelta = timedelta(days=7)

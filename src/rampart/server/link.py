@@ -188,7 +188,11 @@ class AgentSession:
         cert = state.ca.verify_agent_certificate(pem, now)
         with state.session() as session:
             host_store.rotate_credential(
-                session, self.host_id, cert.serial_hex, public_pem(cert.public_key), cert.not_after
+                session,
+                self.host_id,
+                public_key_pem=public_pem(cert.public_key),
+                cert_serial=cert.serial_hex,
+                cert_expires_at=cert.not_after,
             )
         self._audit("agent.rotate", {"serial": cert.serial_hex})
         return pem.decode()
