@@ -88,3 +88,26 @@ def test_terminal_summary_names_the_break() -> None:
     bad = VerifyResult(1, GENESIS, 2, BreakReason.EDITED, "hash does not match")
     assert _describe(good) == f"ok: 4 entries, head 4:{'ab' * 32}"
     assert _describe(bad) == "broken at entry 2: edited (hash does not match); 1 entries verified"
+
+
+def test_follow_streams_new_entries_and_stops_at_a_forged_one(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path, _ = _log(tmp_path, count=2)
+    command = [sys.executable, "-m", "rampart", "audit", "export", str(path), "--follow"]
+    env = {**os.environ, "RAMPART_CACHE_DIR": str(tmp_path)}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as follower:
+        assert follower.stdout is not None and follower.stderr is not None
+        first = [json.loads(follower.stdout.readline()) for _ in range(2)]
+        assert [e["seq"] for e in first] == [1, 2]
+        forged = json.loads(path.read_text().splitlines()[-1])
+        forged.update(seq=3, prev_hash=forged["hash"], actor="mallory")
+        with path.open("a") as log:
+            log.write(json.dumps(forged, separators=(",", ":")) + "\n")
+        assert follower.wait(30) == 2
+        assert follower.stdout.read() == ""
+        assert "rampart: error:" in follower.stderr.read()

@@ -7,6 +7,7 @@ server was down, a server killed during uploads (nothing lost, nothing doubled),
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import uuid
@@ -19,7 +20,7 @@ import pytest
 
 from fixtures.rootfs import build_debian11_rootfs
 from integration.cli import rampart
-from integration.fleet import AgentProcess, Server, free_port, run_rampart, wait_for
+from integration.fleet import ADMIN, ADMIN_PASSWORD, AgentProcess, Server, free_port, run_rampart, wait_for
 from rampart.agent.spool import Spool
 from rampart.fleet.inventory import build_inventory
 from rampart.model import OsRelease, Package
@@ -224,17 +225,41 @@ def _stored_results(database_url: str, host_id: str) -> list[str]:
         engine.dispose()
 
 
-def test_edited_audit_entry_is_found(server: Server, agent: AgentProcess, tmp_path: Path) -> None:
+def test_edited_audit_entry_is_found(
+    server: Server, agent: AgentProcess, tmp_path: Path, database_url: str
+) -> None:
     server.start()
     _enrolled(server, agent)
     server.stop()
     log = server.data_dir / "audit.jsonl"
-    assert run_rampart("audit", "verify", log).returncode == 0
+    assert json.loads(run_rampart("audit", "verify", log).stdout)["ok"]
     lines = log.read_text().splitlines()
     lines[2] = lines[2].replace('"success"', '"failure"', 1)
     log.write_text("\n".join(lines) + "\n")
     broken = run_rampart("audit", "verify", log)
-    assert broken.returncode == 1 and "3" in broken.stdout + broken.stderr
+    assert broken.returncode == 1
+    assert (json.loads(broken.stdout)["position"], json.loads(broken.stdout)["reason"]) == (3, "edited")
+    _edit_stored_entry(database_url, seq=3)
+    server.start()
+    env = {"RAMPART_CONFIG": str(tmp_path / "client.json"), "RAMPART_PASSWORD": ADMIN_PASSWORD}
+    login = run_rampart(
+        "login", "--server", server.url, "--user", ADMIN, "--ca", server.data_dir / "pki/ca.crt", env=env
+    )
+    assert login.returncode == 0, login.stderr
+    pulled = run_rampart("audit", "pull", env=env)
+    assert pulled.returncode == 2 and "edited" in pulled.stderr and "3" in pulled.stderr
+
+
+def _edit_stored_entry(database_url: str, seq: int) -> None:
+    from sqlalchemy import update
+
+    from rampart.store.engine import make_engine
+    from rampart.store.models import AuditEventRow
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(AuditEventRow).where(AuditEventRow.seq == seq).values(actor="mallory"))
+    engine.dispose()
 
 
 def test_agent_rotates_its_credentials_before_they_expire(

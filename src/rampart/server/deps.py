@@ -124,7 +124,8 @@ def authorize(
         _deny(state, caller, action, resource, (), f"token lacks the '{scope}' scope")
     decision = state.authorizer.authorize(caller.principal, action, resource, context)
     if not decision.allowed:
-        _deny(state, caller, action, resource, decision.policies, "no policy allows it")
+        why = f"denied by {', '.join(decision.policies)}" if decision.policies else "no policy allows it"
+        _deny(state, caller, action, resource, decision.policies, why)
 
 
 def _deny(

@@ -31,7 +31,7 @@ def _checked_hash(password: str) -> str:
     try:
         check_password_policy(password)
     except RampartError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, error.message) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.message) from None
     return hash_password(password)
 
 
