@@ -401,8 +401,11 @@ class SimAgent:
         """Jobs are not run here."""
 
     async def close(self) -> None:
+        """Close the link as the agent does at exit; the agent's `runner.cancel()` may cut the mux's own
+        shutdown short, so the wait is bounded."""
         if self.session is not None:
-            await self.session.mux.close("benchmark done")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.session.mux.close("benchmark done"), 10)
 
 
 class Fleet:

@@ -95,6 +95,7 @@ class Agent:
                 ssl=client_context(self.identity.ca_pem),
                 max_size=WS_MAX_MESSAGE,
                 ping_interval=None,
+                compression=None,
                 open_timeout=20,
                 close_timeout=5,
             ) as ws:

@@ -6,11 +6,12 @@ touches findings for changed (package, vulnerability) pairs only.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from rampart.fleet.sql import chunks
@@ -26,8 +27,12 @@ _DATA = ("severity", "fixed_versions", "aliases", "summary")
 
 @dataclass(frozen=True)
 class VerdictDelta:
-    """(package id, vulnerability id) pairs that appeared, disappeared, or changed their advisory data."""
+    """(package id, vulnerability id) pairs that appeared, disappeared, or changed their advisory data.
 
+    Rows written for added and changed pairs carry ``mark`` in ``package_vulns.mark``.
+    """
+
+    mark: str = ""
     added: frozenset[Pair] = field(default_factory=frozenset)
     removed: frozenset[Pair] = field(default_factory=frozenset)
     changed: frozenset[Pair] = field(default_factory=frozenset)
@@ -70,25 +75,34 @@ def store_verdicts(session: Session, package_ids: Sequence[int], new: Verdicts, 
     """Make ``package_vulns`` of these packages equal ``new`` and stamp them with ``build``."""
     old = _stored(session, package_ids)
     delta = VerdictDelta(
+        mark=uuid.uuid4().hex,
         added=frozenset(new.keys() - old.keys()),
         removed=frozenset(old.keys() - new.keys()),
         changed=frozenset(p for p in new.keys() & old.keys() if new[p] != old[p]),
     )
-    for part in chunks(sorted(delta.removed), 1000):
-        pairs = tuple_(PackageVuln.package_id, PackageVuln.vulnerability_id)
-        session.execute(delete(PackageVuln).where(pairs.in_(list(part))))
+    _delete(session, sorted(delta.removed))
     _write(
         session,
-        [_row(p, new[p]) for p in sorted(delta.added)],
-        [_row(p, new[p]) for p in sorted(delta.changed)],
+        [_row(p, new[p], delta.mark) for p in sorted(delta.added)],
+        [_row(p, new[p], delta.mark) for p in sorted(delta.changed)],
     )
     for ids in chunks(sorted(package_ids)):
         session.execute(update(PackageRow).where(PackageRow.id.in_(ids)).values(judged_build=build))
     return delta
 
 
-def _row(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
-    return {"package_id": pair[0], "vulnerability_id": pair[1], **data}
+def _row(pair: Pair, data: dict[str, Any], mark: str) -> dict[str, Any]:
+    return {"package_id": pair[0], "vulnerability_id": pair[1], "mark": mark, **data}
+
+
+def _delete(session: Session, pairs: list[Pair]) -> None:
+    """Delete verdicts by primary key, many at a time."""
+    table = cast(Table, PackageVuln.__table__)
+    statement = delete(table).where(
+        table.c.package_id == bindparam("p"), table.c.vulnerability_id == bindparam("v")
+    )
+    for batch in chunks(pairs):
+        session.connection().execute(statement, [{"p": p, "v": v} for p, v in batch])
 
 
 def _write(session: Session, added: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:

@@ -144,7 +144,10 @@ def _conditions(session: Session, query: FindingFilter) -> list[Any]:
 def _advisory(name: str) -> Any:
     quoted = '"' + name.replace('"', "") + '"'
     escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(FindingRow.vulnerability_id == name, type_coerce(FindingRow.aliases, Text).like(f"%{escaped}%", escape="\\"))
+    return or_(
+        FindingRow.vulnerability_id == name,
+        type_coerce(FindingRow.aliases, Text).like(f"%{escaped}%", escape="\\"),
+    )
 
 
 def visible_hosts(

@@ -20,7 +20,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -77,28 +76,34 @@ def lock_fleet(session: Session, exclusive: bool) -> None:
 
 
 def apply_delta(session: Session, delta: VerdictDelta, now: datetime) -> tuple[int, int]:
-    """Bring findings of every host in line with changed verdicts only; returns (opened, closed)."""
+    """Bring findings of every host in line with changed verdicts only; returns (opened, closed).
+
+    Verdicts written by this re-match carry ``delta.mark`` in ``package_vulns.mark``, so every
+    statement joins on that column instead of shipping lists of pairs.
+    """
     when = bindparam("now", now, type_=UTCDateTime())
     closed = opened = 0
-    for part in chunks(sorted(delta.removed), 1000):
-        closed += rowcount(session, _close_pairs(when, list(part)))
-    for part in chunks(sorted(delta.changed), 1000):
-        rowcount(session, _refresh(when, None, "open", _pairs(FindingRow, list(part)), touch=False))
-    for part in chunks(sorted(delta.added), 1000):
-        pairs = list(part)
-        opened += rowcount(session, _refresh(when, None, "fixed", _pairs(FindingRow, pairs)))
-        opened += len(session.execute(_insert(session, when, None, _pairs(PackageVuln, pairs))).all())
+    for part in chunks(sorted({package_id for package_id, _ in delta.removed})):
+        closed += rowcount(session, _close_gone(when, part))
+    if delta.added or delta.changed:
+        marked = and_(PackageVuln.mark == delta.mark, PackageVuln.package_id == FindingRow.package_id)
+        rowcount(session, _refresh(when, None, "open", marked, touch=False))
+        opened += rowcount(session, _refresh(when, None, "fixed", marked))
+        opened += len(session.execute(_insert(session, when, None, PackageVuln.mark == delta.mark)).all())
     return opened, closed
 
 
-def _pairs(model: type[FindingRow] | type[PackageVuln], pairs: list[tuple[int, str]]) -> ColumnElement[bool]:
-    return tuple_(model.package_id, model.vulnerability_id).in_(pairs)
-
-
-def _close_pairs(when: Any, pairs: list[tuple[int, str]]) -> Executable:
+def _close_gone(when: Any, package_ids: Sequence[int]) -> Executable:
+    """Close open findings of these packages whose vulnerability has no verdict any more."""
+    verdict = exists(
+        select(1).where(
+            PackageVuln.package_id == FindingRow.package_id,
+            PackageVuln.vulnerability_id == FindingRow.vulnerability_id,
+        )
+    )
     return (
         update(FindingRow)
-        .where(FindingRow.status == "open", _pairs(FindingRow, pairs))
+        .where(FindingRow.status == "open", FindingRow.package_id.in_(package_ids), ~verdict)
         .values(status="fixed", fixed_at=when)
         .execution_options(synchronize_session=False)
     )
@@ -187,6 +192,8 @@ def _insert(
         "last_seen_at",
     ]
     statement: Executable = (
-        insert_ignoring_duplicates(session, FindingRow).from_select(columns, rows).returning(FindingRow.host_id)
+        insert_ignoring_duplicates(session, FindingRow)
+        .from_select(columns, rows)
+        .returning(FindingRow.host_id)
     )
     return statement

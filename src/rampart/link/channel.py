@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rampart.errors import ChannelClosed, ChannelEOF, LinkClosed, LinkProtocolError
+from rampart.errors import ChannelClosed, ChannelEOF, LinkClosed, LinkError, LinkProtocolError
 from rampart.link.frames import MAX_CREDIT, MAX_FRAME, Frame, OpenInfo, close_frame, credit_frame, data_frame
 from rampart.link.messages import check_limit, decode_message, encode_message, message_size
 from rampart.link.pulse import Pulse
@@ -127,11 +127,14 @@ class Channel:
             self._retire_if_done()
 
     async def drain(self) -> None:
-        """Wait until every frame queued on this channel has been handed to the transport."""
-        while self._lane.unsent > 0:
+        """Wait until every frame queued on this channel has been handed to the transport
+        (LinkClosed once the link is closed, as queued frames are then dropped)."""
+        while True:
             error = self._host._link_error()
             if error is not None:
                 raise error
+            if self._lane.unsent <= 0:
+                return
             await self._lane.drained.wait()
 
     async def close(self, reason: str = "") -> None:
@@ -152,10 +155,11 @@ class Channel:
 
     async def recv(self, max_bytes: int | None = None) -> bytes:
         """The next bytes from the peer (at most ``max_bytes``), or b"" at end of stream."""
+        if max_bytes is not None and max_bytes < 1:
+            raise LinkError(f"max_bytes must be positive, not {max_bytes}")
         return await self._take(max_bytes or MAX_FRAME)
 
     async def _take(self, limit: int) -> bytes:
-        self._grant_window()
         while not self._rbuf or self._state.local_closed:
             if self._at_eof():
                 return b""
@@ -240,8 +244,7 @@ class Channel:
     # -- link side ---------------------------------------------------------------------------
 
     def _grant_window(self) -> None:
-        """Grant the first window of credit: on open for the opener, on its first read for the acceptor,
-        so a channel refused with ``close(reason)`` before any read never receives data."""
+        """Grant the first window of credit (the opener on open, the acceptor on accept)."""
         if self._flow.granted:
             return
         self._flow.granted = True

@@ -42,6 +42,9 @@ from rampart.link.transport import Transport
 
 __all__ = ["Channel", "Mux"]
 
+# Link frames a compliant peer can make us queue are bounded by its channels and credit; far more
+# means it stopped reading while still sending (for instance a flood of refused OPENs).
+LINK_QUEUE_LIMIT = 65536
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_PROTOCOL_ERROR = 1002
@@ -106,7 +109,11 @@ class Mux:
         if self._running:
             raise LinkError("the link is already running")
         self._running = True
-        loops = [self._read_loop(), self._keepalive_loop(), self._write_loop()]
+        if self.closed.is_set():  # closed before it ever ran
+            await self._close_transport()
+            self._finished.set()
+            return
+        loops = (self._read_loop, self._keepalive_loop, self._write_loop)
         tasks = [asyncio.create_task(self._guard(loop)) for loop in loops]
         try:
             await self.closed.wait()
@@ -135,12 +142,17 @@ class Mux:
         return channel
 
     async def accept(self) -> Channel:
-        """The next channel the peer opened; its first credit goes out when the application first reads."""
+        """The next channel the peer opened; granting it credit now lets the peer start sending.
+
+        Refuse it with ``close(reason)``: the opener's reads then fail with that reason, and anything it
+        sent meanwhile is dropped."""
         self._raise_if_closed()
         while not self._backlog:
             await self._incoming.wait()
             self._raise_if_closed()
-        return self._backlog.popleft()
+        channel = self._backlog.popleft()
+        channel._grant_window()
+        return channel
 
     async def close(self, reason: str = "closed", code: int = CLOSE_NORMAL) -> None:
         """Close the link, telling the peer why (``code`` is the transport's close code, e.g. a
@@ -164,9 +176,9 @@ class Mux:
 
     # -- loops -------------------------------------------------------------------------------
 
-    async def _guard(self, loop: Coroutine[Any, Any, None]) -> None:
+    async def _guard(self, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
-            await loop
+            await loop()
         except Exception as exc:
             self._mark_closed(f"internal error: {type(exc).__name__}", code=CLOSE_INTERNAL_ERROR)
             raise
@@ -177,6 +189,8 @@ class Mux:
                 frame = decode_frame(await self._transport.recv())
                 self._keepalive.heard()
                 self._dispatch(frame)
+                if self._sched.link_queued > LINK_QUEUE_LIMIT:
+                    raise LinkProtocolError("peer sends without reading the link's replies")
         except LinkProtocolError as exc:
             self._mark_closed(f"protocol error: {exc.message}", code=CLOSE_PROTOCOL_ERROR)
         except LinkClosed as exc:

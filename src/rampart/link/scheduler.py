@@ -44,6 +44,11 @@ class Scheduler:
             self._link.append(frame)
             self.work.fire()
 
+    @property
+    def link_queued(self) -> int:
+        """Link frames waiting to be written (grows only when the peer stops reading)."""
+        return len(self._link)
+
     def push_pong(self, frame: Frame) -> None:
         """Queue a PONG; a newer one replaces one still waiting, so a ping flood cannot grow the queue."""
         if not self._closed:

@@ -77,8 +77,9 @@ async def _health() -> dict[str, str]:
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(part) for part in first.get("loc", ())) or "request"
-    return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"[:300]}, status_code=422)
+    where = ".".join(str(part)[:64] for part in first.get("loc", ())) or "request"
+    detail = f"{where}: {first.get('msg', 'invalid')}".encode("unicode_escape").decode("ascii")
+    return JSONResponse({"detail": detail[:300]}, status_code=422)
 
 
 async def _rampart_error(request: Request, error: RampartError) -> JSONResponse:

@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
 
-class BodyTooLarge(Exception):
-    """Raised inside the wrapped receive once the body passes the cap."""
+class BodyTooLarge(HTTPException):
+    """Raised inside the wrapped receive once the body passes the cap.
+
+    An HTTPException, so a route reading its body re-raises it as a 413 (FastAPI turns any
+    other error while parsing a body into a 400).
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
 
 
 class BodyLimit:
@@ -38,7 +46,7 @@ class BodyLimit:
             message: Message = await receive()
             received += len(message.get("body", b"")) if message["type"] == "http.request" else 0
             if received > self.limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(self.limit)
             return message
 
         async def watched(message: Message) -> None:

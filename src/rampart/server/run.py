@@ -28,6 +28,7 @@ def uvicorn_config(config: ServerConfig, tls: TlsFiles) -> uvicorn.Config:
         ws="websockets-sansio",
         ws_max_size=WS_MAX_MESSAGE,
         ws_ping_interval=None,
+        ws_per_message_deflate=False,
         lifespan="on",
         proxy_headers=False,
         server_header=False,

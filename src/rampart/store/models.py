@@ -140,6 +140,7 @@ class PackageVuln(Base):
     fixed_versions: Mapped[list[str]] = mapped_column(JSONText)
     aliases: Mapped[list[str]] = mapped_column(JSONText)
     summary: Mapped[str] = mapped_column(Text, default="")
+    mark: Mapped[str] = mapped_column(String(SHORT), default="")  # the re-match that last wrote the row
 
 
 class FindingRow(Base):

@@ -46,10 +46,10 @@ async def test_refused_channel_reports_the_reason_to_the_opener() -> None:
         accepted = await b.accept()
         await accepted.close("forbidden by policy")
         with pytest.raises(ChannelClosed, match="forbidden by policy"):
-            await opened.send(b"hello")
-        with pytest.raises(ChannelClosed, match="forbidden by policy"):
             await opened.recv()
         assert opened.close_reason == "forbidden by policy"
+        with pytest.raises(ChannelClosed, match="forbidden by policy"):
+            await opened.send(b"hello")
 
 
 @async_test

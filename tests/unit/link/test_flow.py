@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from rampart.errors import LinkClosed
+from rampart.errors import LinkClosed, LinkError
 from rampart.link.frames import (
     HEADER,
     MAX_FRAME,
@@ -151,8 +151,14 @@ VIOLATIONS = {
     "garbage": (b"\x01\x02", "short frame"),
     "unknown type": (HEADER.pack(1, 77, 0) + b"x", "unknown frame type"),
     "data on unknown channel": (HEADER.pack(5, FrameType.DATA, 0) + b"x", "unknown channel"),
-    "credit on unknown channel": (HEADER.pack(9, FrameType.CREDIT, 0) + b"\x00\x00\x00\x01", "unknown channel"),
-    "open with even id from initiator": (HEADER.pack(2, FrameType.OPEN, 0) + open_payload(), "out of sequence"),
+    "credit on unknown channel": (
+        HEADER.pack(9, FrameType.CREDIT, 0) + b"\x00\x00\x00\x01",
+        "unknown channel",
+    ),
+    "open with even id from initiator": (
+        HEADER.pack(2, FrameType.OPEN, 0) + open_payload(),
+        "out of sequence",
+    ),
     "open with bad metadata": (HEADER.pack(1, FrameType.OPEN, 0) + b'{"kind":1}', "metadata"),
 }
 
@@ -217,3 +223,27 @@ async def test_frames_for_a_channel_closed_here_are_ignored() -> None:
         await peer.send(Frame(3, FrameType.OPEN, open_payload()))
         assert (await mux.accept()).id == 3
         assert not mux.closed.is_set()
+
+
+@async_test
+async def test_open_flood_from_a_peer_that_never_reads_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rampart.link.mux.LINK_QUEUE_LIMIT", 50)
+    raw_end, mux_end = memory_pair(capacity=10_000)
+    mux = Mux(mux_end, initiator=False, backlog=1, close_timeout=0.01)  # its writer is stuck for good
+    peer = RawPeer(raw_end)
+    raw_end.capacity = 1  # the mux can write one frame, then the peer's inbox is full
+    async with running(mux):
+        for channel_id in range(1, 400, 2):
+            await peer.send(Frame(channel_id, FrameType.OPEN, open_payload()))
+        await mux.closed.wait()
+    assert mux.close_reason == "protocol error: peer sends without reading the link's replies"
+
+
+@async_test
+async def test_recv_size_must_be_positive() -> None:
+    _, mux_end = memory_pair()
+    mux = Mux(mux_end, initiator=True)
+    async with running(mux):
+        channel = await mux.open("x")
+        with pytest.raises(LinkError, match="positive"):
+            await channel.recv(0)

@@ -9,10 +9,19 @@ from unit.server.server_helpers import ADMIN, PASSWORD, Api
 
 def test_admin_creates_lists_updates_and_deletes_a_user(api: Api) -> None:
     created = api.call(
-        "POST", "/users", api.admin_token, json={"name": "ann", "password": PASSWORD, "roles": ["viewer", "viewer"]}
+        "POST",
+        "/users",
+        api.admin_token,
+        json={"name": "ann", "password": PASSWORD, "roles": ["viewer", "viewer"]},
     )
     assert created.status_code == 201
-    assert created.json() == {**created.json(), "name": "ann", "roles": ["viewer"], "tags": {}, "disabled": False}
+    assert created.json() == {
+        **created.json(),
+        "name": "ann",
+        "roles": ["viewer"],
+        "tags": {},
+        "disabled": False,
+    }
     assert {u["name"] for u in api.call("GET", "/users", api.admin_token).json()} == {ADMIN, "ann"}
     patch = {"roles": ["operator"], "tags": {"team": "red"}, "password": "another-long-secret-9"}
     updated = api.call("PATCH", "/users/ann", api.admin_token, json=patch)

@@ -179,6 +179,7 @@ def upgrade() -> None:
         sa.Column("fixed_versions", sa.Text(), nullable=False),
         sa.Column("aliases", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("mark", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["package_id"],
             ["packages.id"],
