@@ -293,3 +293,22 @@ def test_agent_rotates_its_credentials_before_they_expire(
     finally:
         agent.stop()
         server.stop()
+
+
+def test_enrollment_refuses_a_server_whose_ca_is_not_the_pinned_one(
+    server: Server, agent: AgentProcess
+) -> None:
+    import base64
+
+    server.start()
+    token = server.join_token(server.login())
+    claims = json.loads(base64.urlsafe_b64decode(token[4:] + "=" * (-len(token[4:]) % 4)))
+    claims["ca"] = "sha256:" + "0" * 64
+    forged = "rpj_" + base64.urlsafe_b64encode(
+        json.dumps(claims, separators=(",", ":")).encode()
+    ).decode().rstrip("=")
+    done = run_rampart(
+        "agent", "enroll", "--server", server.url, "--token", forged, "--state-dir", agent.state_dir
+    )
+    assert done.returncode == 2 and "pins" in done.stderr and "Traceback" not in done.stderr
+    assert not (agent.state_dir / "identity.json").exists()

@@ -218,3 +218,22 @@ def test_each_connection_commits_with_full_sync(spool_path: Path) -> None:
         assert conn.in_transaction is False
     finally:
         conn.close()
+
+
+def test_unlease_hands_an_item_back_without_counting_an_attempt(make_spool: SpoolFactory) -> None:
+    spool = make_spool()
+    item = spool.put("inventory", b"payload", item_id="result-1")
+    assert [i.id for i in spool.lease(1, 60)] == ["result-1"] and item.id == "result-1"
+    assert spool.lease(1, 60) == []
+    assert spool.unlease(["result-1", "unknown"]) == 1
+    again = spool.lease(1, 60)
+    assert [(i.id, i.attempts, i.next_attempt) for i in again] == [("result-1", 0, 0.0)]
+
+
+def test_reset_leases_frees_what_a_dead_process_held(make_spool: SpoolFactory) -> None:
+    spool = make_spool()
+    for n in range(3):
+        spool.put("inventory", b"x", item_id=f"r{n}")
+    assert len(spool.lease(3, 600)) == 3
+    spool.reset_leases()
+    assert [i.id for i in spool.lease(3, 600)] == ["r0", "r1", "r2"]
