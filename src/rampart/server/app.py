@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rampart import __version__
@@ -54,6 +55,7 @@ def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RampartError, _rampart_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _data_error)  # type: ignore[arg-type]
     return app
 
 
@@ -80,6 +82,11 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     where = ".".join(str(part)[:64] for part in first.get("loc", ())) or "request"
     detail = f"{where}: {first.get('msg', 'invalid')}".encode("unicode_escape").decode("ascii")
     return JSONResponse({"detail": detail[:300]}, status_code=422)
+
+
+async def _data_error(request: Request, error: DataError) -> JSONResponse:
+    """A value the database cannot hold (PostgreSQL refuses NUL characters in text) is the client's error."""
+    return JSONResponse({"detail": "the request holds a value the database cannot store"}, status_code=422)
 
 
 async def _rampart_error(request: Request, error: RampartError) -> JSONResponse:

@@ -26,6 +26,7 @@ BAD_BODIES: list[tuple[str, str, Any]] = [
     ("POST", "/auth/login", {"username": ["root"], "password": PASSWORD}),
     ("POST", "/auth/login", {"username": HUGE, "password": PASSWORD}),
     ("POST", "/auth/login", {"username": "root", "password": HUGE}),
+    ("POST", "/auth/login", {"username": "ro\x00ot", "password": PASSWORD}),
     ("POST", "/users", {"name": "ann", "password": PASSWORD, "is_admin": True}),
     ("POST", "/users", {"name": "Ann", "password": PASSWORD}),
     ("POST", "/users", {"name": "an\x00n", "password": PASSWORD}),
@@ -163,3 +164,10 @@ def test_hostile_path_parameters_are_4xx(api: Api, method: str, template: str, r
     body = {"disabled": True} if method == "PATCH" else None
     response = api.call(method, template.format(ref), api.admin_token, json=body)
     assert 400 <= response.status_code < 500, response.text[:300]
+
+
+@pytest.mark.parametrize("params", [{"host": "web\x00"}, {"package": "\x00"}, {"advisory": "CVE\x00"}])
+def test_nul_characters_in_finding_filters_match_nothing(api: Api, params: dict[str, str]) -> None:
+    api.finding(api.host("web"), "openssl", "CVE-2026-1")
+    response = api.call("GET", "/findings", api.admin_token, params=params)
+    assert response.status_code == 422 or response.json() == {"total": 0, "items": []}
