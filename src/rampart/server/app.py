@@ -18,6 +18,7 @@ from rampart.server.bodylimit import BodyLimit
 from rampart.server.link import agent_link
 from rampart.server.rematch import watch_advisories
 from rampart.server.routes import advisories, audit, auth, enroll, findings, hosts, jointokens, tokens, users
+from rampart.server.schemas import ERROR_RESPONSES
 from rampart.server.state import ServerState
 
 API_PREFIX = "/api/v1"
@@ -44,6 +45,7 @@ def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
         version=__version__,
         lifespan=_lifespan(state, background),
         openapi_url=f"{API_PREFIX}/openapi.json",
+        responses=ERROR_RESPONSES,
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )

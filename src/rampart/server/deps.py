@@ -117,19 +117,28 @@ def authorize(
     action: str,
     resource: Resource,
     context: Mapping[str, Any] | None = None,
+    *,
+    hide: str | None = None,
 ) -> None:
-    """Allow or raise 403; every denial is audited with the deciding policies."""
+    """Allow or raise 403 (404 with the `hide` message, so an unreadable resource looks absent);
+    every denial is audited with the deciding policies."""
     scope = ACTION_SCOPES.get(action)
     if scope is None or scope not in caller.scopes:
         _deny(state, caller, action, resource, (), f"token lacks the '{scope}' scope")
     decision = state.authorizer.authorize(caller.principal, action, resource, context)
     if not decision.allowed:
         why = f"denied by {', '.join(decision.policies)}" if decision.policies else "no policy allows it"
-        _deny(state, caller, action, resource, decision.policies, why)
+        _deny(state, caller, action, resource, decision.policies, why, hide)
 
 
 def _deny(
-    state: ServerState, caller: Caller, action: str, resource: Resource, policies: tuple[str, ...], why: str
+    state: ServerState,
+    caller: Caller,
+    action: str,
+    resource: Resource,
+    policies: tuple[str, ...],
+    why: str,
+    hide: str | None = None,
 ) -> None:
     details = {
         "action": action,
@@ -138,6 +147,8 @@ def _deny(
         "address": caller.address,
     }
     state.audit.append(caller.name, "authz.deny", f"{resource.type}:{resource.id}", "deny", details)
+    if hide is not None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, hide)
     raise HTTPException(status.HTTP_403_FORBIDDEN, f"not allowed to {action} {resource.type} {resource.id}")
 
 

@@ -25,6 +25,27 @@ ShortText = Annotated[str, StringConstraints(max_length=256)]
 Lifetime = Annotated[int, Field(ge=60, le=31_536_000)]
 
 
+class ErrorOut(BaseModel):
+    """Every error answer: one line saying what was wrong."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "bad request"),
+        (401, "authentication required or failed"),
+        (403, "not allowed"),
+        (404, "not found"),
+        (409, "conflict"),
+        (413, "request body too large"),
+        (422, "invalid request"),
+        (429, "rate limited"),
+    )
+}
+
+
 class Strict(BaseModel):
     """Base of request bodies: unknown fields are an error."""
 

@@ -42,7 +42,8 @@ def test_admin_and_untagged_viewer_see_every_host(api: Api, fleet: dict[str, str
 def test_viewer_of_team_red_cannot_reach_a_blue_host(api: Api, fleet: dict[str, str]) -> None:
     token = api.user("vic", ["viewer"], {"team": "red"})
     for path in (f"/hosts/{fleet['blue']}", "/hosts/blue-1", f"/hosts/{fleet['blue']}/packages"):
-        assert api.call("GET", path, token).status_code in (403, 404), path
+        answer = api.call("GET", path, token)
+        assert (answer.status_code, answer.json()["detail"]) == (404, "no such host"), path
     by_host = api.call("GET", "/findings", token, params={"host": fleet["blue"]}).json()
     assert by_host == {"total": 0, "items": []}
     by_tag = api.call("GET", "/hosts", token, params={"tag": "team=blue"}).json()
@@ -54,9 +55,15 @@ def test_operator_of_team_red_acts_only_on_red_and_untagged(api: Api, fleet: dic
     token = api.user("opal", ["operator"], {"team": "red"})
     assert api.call("POST", "/join-tokens", token, json={"tags": {"team": "blue"}}).status_code == 403
     assert api.call("POST", "/join-tokens", token, json={"tags": {"team": "red"}}).status_code == 201
-    assert api.call("POST", f"/hosts/{fleet['blue']}/revoke", token).status_code == 403
+    assert api.call("POST", f"/hosts/{fleet['blue']}/revoke", token).status_code == 404
     assert api.call("GET", f"/hosts/{fleet['blue']}", api.admin_token).json()["revoked_at"] is None
     assert api.call("POST", f"/hosts/{fleet['red']}/revoke", token).json()["status"] == "revoked"
+
+
+def test_a_team_operators_join_tokens_carry_their_team(api: Api) -> None:
+    token = api.user("opal", ["operator"], {"team": "red"})
+    created = api.call("POST", "/join-tokens", token, json={"tags": {"env": "prod"}}).json()
+    assert created["tags"] == {"env": "prod", "team": "red"}
 
 
 def test_operator_of_team_red_cannot_delete_a_blue_join_token(api: Api) -> None:

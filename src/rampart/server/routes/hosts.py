@@ -16,6 +16,7 @@ from rampart.server.state import ServerState
 from rampart.store import hosts as host_store
 
 router = APIRouter(prefix="/hosts", tags=["hosts"])
+NO_SUCH_HOST = "no such host"
 TagFilter = Annotated[
     str | None, Query(max_length=200, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}=[\x21-\x7e]{1,128}$")
 ]
@@ -96,12 +97,17 @@ def list_hosts(
 
 
 def load_host(state: ServerState, caller: Caller, host_ref: str, action: str) -> Any:
-    """The host named by id or hostname, once the caller is allowed `action` on it (404 otherwise)."""
+    """The host named by id or hostname, once the caller is allowed `action` on it.
+
+    A host the caller may not even read answers 404 like a missing one, so ids cannot be probed.
+    """
     with state.reader() as session:
         host = host_store.find_host(session, host_ref[:253])
     if host is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such host")
-    authorize(state, caller, action, host_resource(host))
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_SUCH_HOST)
+    authorize(state, caller, "host.read", host_resource(host), hide=NO_SUCH_HOST)
+    if action != "host.read":
+        authorize(state, caller, action, host_resource(host))
     return host
 
 

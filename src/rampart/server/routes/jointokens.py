@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,13 @@ from rampart.store import tokens as token_store
 
 router = APIRouter(prefix="/join-tokens", tags=["enrollment"])
 FLEET = Resource("Fleet", "fleet", {})
+
+
+def _with_team(tags: dict[str, str], own: Mapping[str, str]) -> dict[str, str]:
+    """A team member's hosts join their team unless the token says otherwise (the policy decides that)."""
+    if "team" in own and "team" not in tags:
+        return {**tags, "team": own["team"]}
+    return tags
 
 
 def _info(row: Any) -> JoinTokenInfo:
@@ -32,12 +40,13 @@ def _info(row: Any) -> JoinTokenInfo:
 @router.post("", response_model=JoinTokenIssued, status_code=status.HTTP_201_CREATED)
 def create_join_token(body: JoinTokenCreate, caller: Authenticated, state: State) -> JoinTokenIssued:
     """A one-time join token for hosts that will carry `tags`; it pins this server's CA."""
-    authorize(state, caller, "jointoken.create", Resource("Host", "new-host", dict(body.tags)))
+    tags = _with_team(dict(body.tags), caller.principal.tags)
+    authorize(state, caller, "jointoken.create", Resource("Host", "new-host", tags))
     issued, now = issue_join_token(state.trust_sha256), state.clock()
     expires = now + timedelta(seconds=body.expires_in)
     with state.session() as session:
         row = token_store.add_join_token(
-            session, issued.id, hash_secret(issued.secret), dict(body.tags), caller.name, now, expires
+            session, issued.id, hash_secret(issued.secret), tags, caller.name, now, expires
         )
         info = _info(row)
     audit_write(
@@ -45,7 +54,7 @@ def create_join_token(body: JoinTokenCreate, caller: Authenticated, state: State
         caller,
         "jointoken.create",
         f"jointoken:{issued.id}",
-        {"tags": ",".join(f"{k}={v}" for k, v in sorted(body.tags.items())), "expires_in": body.expires_in},
+        {"tags": ",".join(f"{k}={v}" for k, v in sorted(tags.items())), "expires_in": body.expires_in},
     )
     return JoinTokenIssued(**info.model_dump(), token=issued.wire)
 
