@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rampart.fleet.judge import judge, store_verdicts
-from rampart.fleet.sql import apply_delta, lock_fleet, sync_findings
+from rampart.fleet.sql import apply_delta, lock_fleet, refresh_statistics, sync_findings
 from rampart.match.source import AdvisorySource
 from rampart.store.engine import SessionFactory, write_session
 from rampart.store.models import Host, PackageRow
@@ -46,6 +46,7 @@ def rematch_fleet(
         lock_fleet(session, exclusive=True)
         rows = list(session.scalars(select(PackageRow)))
         delta = store_verdicts(session, [row.id for row in rows], judge(rows, source), build_id)
+        refresh_statistics(session)
         opened, closed = sync_findings(session, now) if full else apply_delta(session, delta, now)
         set_state(session, ADVISORY_BUILD, build_id)
         hosts = _count_hosts(session)

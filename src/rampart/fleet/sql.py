@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,6 +74,13 @@ def lock_fleet(session: Session, exclusive: bool) -> None:
     if session.get_bind().dialect.name == "postgresql":
         function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         session.execute(select(getattr(func, function)(_FLEET_LOCK)))
+
+
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL: refresh planner statistics of the fleet tables, so set-based statements plan well
+    right after large changes (a stale estimate of one row turns a join into a nested-loop crawl)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE package_vulns, host_packages, findings"))
 
 
 def apply_delta(session: Session, delta: VerdictDelta, now: datetime) -> tuple[int, int]:
