@@ -312,3 +312,29 @@ def test_enrollment_refuses_a_server_whose_ca_is_not_the_pinned_one(
     )
     assert done.returncode == 2 and "pins" in done.stderr and "Traceback" not in done.stderr
     assert not (agent.state_dir / "identity.json").exists()
+
+
+def test_the_server_speaks_tls_1_2_or_newer_only(server: Server) -> None:
+    import socket
+    import ssl
+    import warnings
+
+    server.start()
+    for version, accepted in (
+        (ssl.TLSVersion.TLSv1_1, False),
+        (ssl.TLSVersion.TLSv1_2, True),
+        (ssl.TLSVersion.TLSv1_3, True),
+    ):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cadata=server.ca_pem)
+        context.set_ciphers("ALL:@SECLEVEL=0")
+        with warnings.catch_warnings():  # asking for TLS 1.1 is deprecated, which is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = context.maximum_version = version
+        with socket.create_connection((server.host, server.port), timeout=10) as raw:
+            try:
+                with context.wrap_socket(raw, server_hostname=server.host) as tls:
+                    negotiated = tls.version()
+            except (ssl.SSLError, OSError):
+                negotiated = None
+        assert (negotiated is not None) == accepted, (version, negotiated)
