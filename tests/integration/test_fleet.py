@@ -19,21 +19,12 @@ from typing import Any
 import pytest
 
 from fixtures.rootfs import build_debian11_rootfs
-from integration.cli import rampart
 from integration.fleet import ADMIN, ADMIN_PASSWORD, AgentProcess, Server, free_port, run_rampart, wait_for
 from rampart.agent.spool import Spool
 from rampart.fleet.inventory import build_inventory
 from rampart.model import OsRelease, Package
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def debian_advisories(vulndata_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = tmp_path_factory.mktemp("advisories")
-    done = rampart("db", "import", vulndata_dir / "osv" / "Debian" / "all.zip", cache_dir=cache)
-    assert done.returncode == 0, done.stderr
-    return cache / "advisories.sqlite3"
 
 
 @pytest.fixture

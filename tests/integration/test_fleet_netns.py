@@ -20,7 +20,6 @@ import pytest
 from fixtures import databases
 from fixtures.rootfs import build_debian11_rootfs
 from integration import netns
-from integration.cli import rampart
 from integration.fleet import ADMIN, ADMIN_PASSWORD, AgentProcess, Server, run_rampart, wait_for
 from rampart.pki.pem import fingerprint
 
@@ -29,14 +28,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2"),
 ]
 PORT = 8443
-
-
-@pytest.fixture(scope="module")
-def debian_advisories(vulndata_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cache = tmp_path_factory.mktemp("advisories")
-    done = rampart("db", "import", vulndata_dir / "osv" / "Debian" / "all.zip", cache_dir=cache)
-    assert done.returncode == 0, done.stderr
-    return cache / "advisories.sqlite3"
 
 
 @pytest.fixture

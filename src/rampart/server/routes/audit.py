@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from rampart.audit.codec import to_line
-from rampart.policy.authorizer import Resource
+from rampart.policy.model import AUDIT
 from rampart.server.deps import Authenticated, State, authorize
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -27,7 +27,7 @@ def audit_events(
     limit: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
 ) -> StreamingResponse:
     """Audit events after sequence number `after`, oldest first, one JSON object per line."""
-    authorize(state, caller, "audit.read", Resource("Audit", "log", {}))
+    authorize(state, caller, "audit.read", AUDIT)
     state.audit.append(caller.name, "audit.export", "audit:log", "success", {"after": after, "limit": limit})
 
     def lines() -> Iterator[bytes]:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rampart.fleet import queries
 from rampart.policy.authorizer import Resource
+from rampart.policy.model import FLEET
 from rampart.server.deps import Authenticated, Caller, State, audit_write, authorize
 from rampart.server.schemas import HostOut, HostStatus, OsOut, PackageOut, ScanQueued
 from rampart.server.state import ServerState
@@ -72,7 +73,7 @@ def visible_hosts(state: ServerState, caller: Caller, action: str = "host.read")
 
 def authorize_scope_only(state: ServerState, caller: Caller, action: str) -> None:
     """A list call checks the token scope and that the caller may act on the fleet at all."""
-    authorize(state, caller, action, Resource("Fleet", "fleet", {}))
+    authorize(state, caller, action, FLEET)
 
 
 @router.get("", response_model=list[HostOut])

@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from rampart.auth.tokens import hash_secret, issue_join_token
 from rampart.policy.authorizer import Resource
+from rampart.policy.model import FLEET
 from rampart.server.deps import Authenticated, State, audit_write, authorize
 from rampart.server.schemas import JoinTokenCreate, JoinTokenInfo, JoinTokenIssued
 from rampart.store import tokens as token_store
 
 router = APIRouter(prefix="/join-tokens", tags=["enrollment"])
-FLEET = Resource("Fleet", "fleet", {})
 
 
 def _with_team(tags: dict[str, str], own: Mapping[str, str]) -> dict[str, str]:

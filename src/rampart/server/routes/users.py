@@ -9,12 +9,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 from rampart.auth.passwords import check_password_policy, hash_password
 from rampart.errors import RampartError
 from rampart.policy.authorizer import Resource
+from rampart.policy.model import FLEET
 from rampart.server.deps import Authenticated, State, audit_write, authorize
 from rampart.server.schemas import UserCreate, UserOut, UserUpdate
 from rampart.store import users as user_store
 
 router = APIRouter(prefix="/users", tags=["users"])
-FLEET = Resource("Fleet", "fleet", {})
 
 
 def _out(user: Any) -> UserOut:
