@@ -19,6 +19,7 @@ BENCHMARKS = (
     "matcher.py",
     "scan_host.py",
     "scan_scaling.py",
+    "fleet_scale.py",
 )
 
 
