@@ -104,7 +104,7 @@ class ResultMeta(Message):
 class ResultAck(Message):
     type: Literal["result.ack"] = "result.ack"
     id: str
-    status: Literal["stored", "duplicate", "rejected"]
+    status: Literal["stored", "duplicate", "rejected", "retry"]
     error: Text = ""
 
 

@@ -30,6 +30,7 @@ log = logging.getLogger("rampart.agent")
 JobRequest = Callable[[p.Job], Awaitable[None]]
 LEASE_SECONDS = 600.0
 IDLE_POLL = 30.0
+DELIVERY_TIMEOUT = 600.0  # a delivery the server never answers is handed back and retried
 HANDSHAKE_TIMEOUT = 15.0
 
 
@@ -131,10 +132,13 @@ class LinkSession:
             id=item.id, kind=item.kind, size=item.size, sha256=hashlib.sha256(item.payload).hexdigest()
         )
         try:
-            ack = await self._send_result(meta, item.payload)
+            ack = await asyncio.wait_for(self._send_result(meta, item.payload), DELIVERY_TIMEOUT)
         except BaseException:
             self.spool.unlease([item.id])
             raise
+        if ack.status == "retry":
+            self.spool.release([item.id])
+            return
         if ack.status == "rejected":
             log.error("the server refused result %s (%s): %s; dropping it", item.id, item.kind, ack.error)
         self.spool.ack([item.id])

@@ -108,7 +108,8 @@ _KEY_COLUMNS = ("ecosystem", "name", "version", "source_name", "source_version",
 
 def package_ids(session: Session, keys: Sequence[PackageKey]) -> dict[PackageKey, int]:
     """Ids of these distinct packages, adding the ones not stored yet."""
-    rows = [dict(zip(_KEY_COLUMNS, key, strict=True)) for key in keys]
+    # one global order, so concurrent uploads of overlapping new packages never wait on each other in a cycle
+    rows = [dict(zip(_KEY_COLUMNS, key, strict=True)) for key in sorted(keys)]
     for batch in chunks(rows):
         session.execute(insert_ignoring_duplicates(session, PackageRow), list(batch))
     found: dict[PackageKey, int] = {}

@@ -34,6 +34,7 @@ from rampart.store import hosts as host_store
 log = logging.getLogger("rampart.server")
 HANDSHAKE_TIMEOUT = 15.0
 SEEN_WRITE_INTERVAL = 10.0
+CLOSE_INTERNAL = 1011
 
 
 async def agent_link(websocket: WebSocket) -> None:
@@ -145,6 +146,9 @@ class AgentSession:
                 return
             log.warning("agent %s: %s", self.host_id, error.message)
             await self._close(f"protocol error: {error.message}"[:120], p.CLOSE_PROTOCOL)
+        except Exception:  # a server fault must end the link visibly, never leave the agent waiting
+            log.exception("agent %s: link failed", self.host_id)
+            await self._close("internal server error", CLOSE_INTERNAL)
 
     async def _serve_control(self, channel: Channel) -> None:
         self._control = channel
@@ -217,9 +221,13 @@ class AgentSession:
         if len(data) != meta.size or hashlib.sha256(data).hexdigest() != meta.sha256:
             return "rejected", "the result's size or SHA-256 does not match its metadata"
         try:
-            status = await run_in_threadpool(handler, self.state, self.host_id, meta.id, data)
+            async with self.state.ingest_slots:
+                status = await run_in_threadpool(handler, self.state, self.host_id, meta.id, data)
         except ResultRejected as error:
             return "rejected", error.message
+        except Exception as error:  # the store failed (deadlock, pool, disk): the agent keeps it and retries
+            log.warning("agent %s: result %s not stored yet: %s", self.host_id, meta.id, str(error)[:200])
+            return "retry", "the server could not store it now"
         await run_in_threadpool(
             self._audit, "agent.result", {"result": meta.id, "kind": meta.kind, "status": status}
         )

@@ -13,6 +13,17 @@ from rampart.server.bootstrap import build_state, check_listen, ensure_tls
 from rampart.server.config import ServerConfig
 
 WS_MAX_MESSAGE = 80 * 1024
+# asyncio gives every TLS connection a 256 KiB read buffer, resident from the first byte: with a fleet of
+# idle agent links that is most of the server's memory (benchmarks/fleet_scale.py). TLS records are at
+# most 16 KiB, so 32 KiB costs no extra system calls per record.
+TLS_READ_BUFFER = 32 * 1024
+
+
+def shrink_tls_read_buffers() -> None:
+    """Lower asyncio's per-connection TLS read buffer (a class attribute read at connection time)."""
+    import asyncio.sslproto
+
+    asyncio.sslproto.SSLProtocol.max_size = TLS_READ_BUFFER
 
 
 def uvicorn_config(config: ServerConfig, tls: TlsFiles) -> uvicorn.Config:
@@ -46,4 +57,5 @@ def serve(config: ServerConfig) -> None:
     check_listen(config)
     tls = ensure_tls(config)
     logging.getLogger("rampart").setLevel(logging.INFO)
+    shrink_tls_read_buffers()
     uvicorn.Server(uvicorn_config(config, tls)).run()

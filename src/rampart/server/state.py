@@ -20,6 +20,7 @@ from rampart.store.audit_store import DatabaseAuditLog
 from rampart.store.engine import read_session, write_session
 
 Clock = Callable[[], datetime]
+INGEST_SLOTS = 2  # uploads stored at once: more only adds lock waits on a small server
 
 
 def utc_now() -> datetime:
@@ -51,6 +52,7 @@ class ServerState:
     limits: RateLimits = field(default_factory=RateLimits)
     clock: Clock = utc_now
     rematch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INGEST_SLOTS))
 
     @property
     def trust_sha256(self) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_FILE = "rampart.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE, POOL_OVERFLOW = 20, 30  # the ASGI thread pool runs up to 40 handlers at once
 _WRITE_OPTION = "rampart_write"
 _PG_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg2://")
 
@@ -51,7 +52,7 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def _configure_sqlite(engine: Engine) -> None:
