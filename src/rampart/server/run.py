@@ -13,10 +13,10 @@ from rampart.server.bootstrap import build_state, check_listen, ensure_tls
 from rampart.server.config import ServerConfig
 
 WS_MAX_MESSAGE = 80 * 1024
-# asyncio gives every TLS connection a 256 KiB read buffer, resident from the first byte: with a fleet of
-# idle agent links that is most of the server's memory (benchmarks/fleet_scale.py). TLS records are at
-# most 16 KiB, so 32 KiB costs no extra system calls per record.
-TLS_READ_BUFFER = 32 * 1024
+# asyncio gives every TLS connection a 256 KiB read buffer for encrypted bytes, resident from the first
+# byte: with a fleet of idle agent links that was most of the server's memory (benchmarks/fleet_scale.py).
+# A smaller buffer only means a large TLS record arrives in two reads instead of one.
+TLS_READ_BUFFER = 8 * 1024
 
 
 def shrink_tls_read_buffers() -> None:
