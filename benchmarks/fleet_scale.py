@@ -305,15 +305,56 @@ def running_server(args: argparse.Namespace, kind: str) -> Iterator[tuple[Server
         server.init()
         started = time.perf_counter()
         debian = args.vulndata / "osv" / "Debian" / "all.zip"
-        imported = benchlib.run_measured(
-            benchlib.rampart(server.data_dir, "db", "import", str(debian)), folder / "db-import.log"
-        )
-        benchlib.check(imported, "rampart db import", folder / "db-import.log")
-        yield server, database_url or sqlite_url(server.data_dir), {"import": time.perf_counter() - started}
+        half = every_other_record(debian, folder / "debian-half.zip")
+        import_into(server.data_dir, half, folder / "db-import.log")
+        import_into(folder / "full", debian, folder / "db-import-full.log")
+        setup = {"import": time.perf_counter() - started}
+        yield server, database_url or sqlite_url(server.data_dir), setup
+
     finally:
         server.stop()
         if database_url:
             drop_pg_database(database_url)
+
+
+def every_other_record(source: Path, target: Path) -> Path:
+    """The Debian export with every second record left out: the "before the update" database."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for index, member in enumerate(old.infolist()):
+            if index % 2 == 0:
+                new.writestr(member, old.read(member))
+    return target
+
+
+def import_into(cache: Path, archive: Path, log: Path) -> None:
+    done = benchlib.run_measured(benchlib.rampart(cache, "db", "import", str(archive)), log)
+    benchlib.check(done, "rampart db import", log)
+
+
+def swap_advisories(server: Server, source: Path) -> None:
+    """Replace the server's advisory database the way `db update` does: a new file moved into place."""
+    staged = server.data_dir / "advisories.sqlite3.bench"
+    shutil.copyfile(source, staged)
+    os.replace(staged, server.data_dir / "advisories.sqlite3")
+
+
+def measure_update(api: Api, server: Server) -> dict[str, Any]:
+    """Re-match after the full database replaces the half one (findings open), then back (they close)."""
+    folder = server.data_dir.parent
+    shutil.copyfile(server.data_dir / "advisories.sqlite3", folder / "half.sqlite3")
+    results = {}
+    for label, source in (
+        ("update", folder / "full" / "advisories.sqlite3"),
+        ("withdrawal", folder / "half.sqlite3"),
+    ):
+        swap_advisories(server, source)
+        wall, answer = api.rematch()
+        print(
+            f"  re-match after the {label}: {wall:.2f} s, opened {answer['opened']}, closed {answer['closed']}",
+            flush=True,
+        )
+        results[label] = {"wall": wall, **answer}
+    return results
 
 
 # --- simulated agents ----------------------------------------------------------------------------
@@ -664,6 +705,7 @@ async def one_database(
                 flush=True,
             )
             rematch = await asyncio.to_thread(measure_rematch, api, server, args.runs)
+            rematch["after"] = await asyncio.to_thread(measure_update, api, server)
         finally:
             await fleet.close()
         counts = store_counts(database_url)
@@ -707,9 +749,15 @@ def result_rows(results: list[dict[str, Any]], args: argparse.Namespace) -> list
                 f"{i['peak_kb'] / 1024:.0f} MB",
                 f"{statistics.median(x['walls']):.2f} s ({min(x['walls']):.2f}–{max(x['walls']):.2f})",
                 f"{server_s:.2f} s",
+                _changed(x["after"]["update"], "opened"),
+                _changed(x["after"]["withdrawal"], "closed"),
             ]
         )
     return rows
+
+
+def _changed(answer: dict[str, Any], what: str) -> str:
+    return f"{answer['seconds']:.2f} s ({answer[what]:,} {what})"
 
 
 HEADERS = [
@@ -723,6 +771,8 @@ HEADERS = [
     "peak RSS in ingest",
     "re-match wall (range)",
     "re-match, server's `seconds`",
+    "re-match after an update",
+    "re-match after a withdrawal",
 ]
 
 
@@ -736,6 +786,8 @@ def notes(results: list[dict[str, Any]], args: argparse.Namespace, pool: int) ->
         "to 60 a minute per address)",
         "re-match: `POST /api/v1/advisories/rematch` with the advisory database unchanged since the ingest, so "
         "every distinct package is judged again but no verdict, and so no finding, changes",
+        "the server starts with every second record of the Debian export; *after an update* the full export "
+        "replaces it (findings open across the fleet), *after a withdrawal* the half one comes back (they close)",
     ]
     for r in results:
         m, i, x, c = r["memory"], r["ingest"], r["rematch"], r["counts"]
@@ -744,9 +796,14 @@ def notes(results: list[dict[str, Any]], args: argparse.Namespace, pool: int) ->
             f"{r['kind']}: memory {per:.1f} KB per idle agent (target ≤ {MAX_KB_PER_AGENT:.0f} KB): {ok(per <= MAX_KB_PER_AGENT)}"
         )
         if r["kind"] == "postgresql":
-            server_s = statistics.median(a["seconds"] for a in x["answers"])
+            worst = max(
+                x["after"]["update"]["seconds"],
+                x["after"]["withdrawal"]["seconds"],
+                *(a["seconds"] for a in x["answers"]),
+            )
             lines.append(
-                f"postgresql: re-match {server_s:.2f} s (target ≤ {MAX_REMATCH_PG_S:.0f} s): {ok(server_s <= MAX_REMATCH_PG_S)}"
+                f"postgresql: slowest re-match {worst:.2f} s (target ≤ {MAX_REMATCH_PG_S:.0f} s): "
+                f"{ok(worst <= MAX_REMATCH_PG_S)}"
             )
         lines.append(
             f"{r['kind']}: cold server {m['cold_kb'] / 1024:.0f} MB, baseline after one warm-up link "
