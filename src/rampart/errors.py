@@ -147,3 +147,7 @@ class ChannelClosed(LinkError):
 
 class ChannelEOF(ChannelClosed):
     """The peer finished sending on this channel; no further message will arrive."""
+
+
+class AgentRevoked(AgentLinkError):
+    """The server revoked (or no longer knows) this host: the agent must enroll again."""

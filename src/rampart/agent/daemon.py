@@ -24,7 +24,7 @@ from rampart.agent.identity import AgentIdentity
 from rampart.agent.jobs import JOBS, JobContext
 from rampart.agent.session import LinkSession, handshake
 from rampart.agent.spool import Spool
-from rampart.errors import AgentLinkError, RampartError, SpoolFull
+from rampart.errors import AgentLinkError, AgentRevoked, RampartError, SpoolFull
 from rampart.link.mux import Mux
 from rampart.link.transport import WebSocketsTransport
 from rampart.pki.tlsconfig import client_context
@@ -107,6 +107,8 @@ class Agent:
     async def _serve_logged(self, transport: WebSocketsTransport) -> None:
         try:
             await self._serve(transport)
+        except AgentRevoked:
+            raise
         except AgentLinkError as error:
             log.warning("link refused: %s", error.message)
         except BaseExceptionGroup as group:
@@ -130,6 +132,8 @@ class Agent:
         finally:
             self.identity = session.identity
             runner.cancel()
+            if mux.close_reason == "closed by peer: revoked":
+                raise AgentRevoked("the server revoked this host; enroll it again")
 
     async def _on_job(self, job: p.Job) -> None:
         asyncio.get_running_loop().create_task(self.run_job(job.kind, job.job_id))
@@ -181,6 +185,6 @@ def link_url(server_url: str) -> str:
 
 def _raise_if_revoked(code: int | None, reason: str | None) -> None:
     if code == p.CLOSE_REVOKED:
-        raise AgentLinkError(f"the server revoked this host ({reason or 'revoked'}); enroll it again")
+        raise AgentRevoked(f"the server revoked this host ({reason or 'revoked'}); enroll it again")
     if code is not None and code != 1000:
         log.warning("the server closed the link: %s %s", code, reason or "")

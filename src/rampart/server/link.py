@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rampart.agent import protocol as p
 from rampart.auth.proof import new_challenge, proof_message, verify_proof
-from rampart.errors import AgentLinkError, RampartError
+from rampart.errors import AgentLinkError, AgentRevoked, RampartError
 from rampart.link.channel import Channel
 from rampart.link.mux import Mux
 from rampart.link.transport import StarletteTransport
@@ -50,7 +50,8 @@ async def agent_link(websocket: WebSocket) -> None:
         await run_in_threadpool(
             state.audit.append, "agent", "agent.link.deny", f"address:{address}", "deny", {"why": why[:200]}
         )
-        await transport.close(p.CLOSE_UNAUTHORIZED, why[:120])
+        code = p.CLOSE_REVOKED if isinstance(error, AgentRevoked) else p.CLOSE_UNAUTHORIZED
+        await transport.close(code, why[:120])
         return
     await AgentSession(state, transport, host_id, address).serve()
 
@@ -82,7 +83,7 @@ def verify_hello(state: ServerState, hello: p.Hello, challenge: bytes) -> None:
     with state.session() as session:
         host = host_store.get_host(session, hello.host_id)
     if host is None or host.revoked_at is not None:
-        raise AgentLinkError("the host is revoked or unknown")
+        raise AgentRevoked("the host is revoked or unknown")
     if cert.serial_hex not in {host.cert_serial, host.previous_cert_serial}:
         raise AgentLinkError("the certificate was replaced by a newer one")
     message = proof_message(challenge, hello.host_id, state.trust_sha256)

@@ -15,8 +15,8 @@ from rampart.server.config import ServerConfig
 WS_MAX_MESSAGE = 80 * 1024
 # asyncio gives every TLS connection a 256 KiB read buffer for encrypted bytes, resident from the first
 # byte: with a fleet of idle agent links that was most of the server's memory (benchmarks/fleet_scale.py).
-# A smaller buffer only means a large TLS record arrives in two reads instead of one.
-TLS_READ_BUFFER = 8 * 1024
+# A smaller buffer only means a large TLS record arrives in a few reads instead of one.
+TLS_READ_BUFFER = 4 * 1024
 
 
 def shrink_tls_read_buffers() -> None:
