@@ -1,17 +1,17 @@
-"""Host rows: enrol, look up (by id, hostname or certificate serial), list with filters, seen, revoke, rotate."""
+"""Host rows: enrol, look up (by id or hostname), list, mark seen, revoke, rotate credentials.
+
+A host's status (online, stale, ...) depends on its live link, so the server decides it, not the store.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rampart.store.models import Host
-
-HostStatus = Literal["active", "stale", "revoked"]
 
 
 def add_host(
@@ -66,37 +66,9 @@ def find_host(session: Session, id_or_hostname: str) -> Host | None:
     return session.scalars(query).first()
 
 
-def find_host_by_serial(session: Session, serial: str) -> Host | None:
-    """The host whose current or previous certificate has this serial."""
-    query = select(Host).where(or_(Host.cert_serial == serial, Host.previous_cert_serial == serial))
-    return session.scalars(query.limit(1)).first()
-
-
-def host_status(host: Host, stale_before: datetime | None) -> HostStatus:
-    """Revoked, stale (not seen since ``stale_before``) or active."""
-    if host.revoked_at is not None:
-        return "revoked"
-    if stale_before is not None and (host.last_seen_at is None or host.last_seen_at < stale_before):
-        return "stale"
-    return "active"
-
-
-def list_hosts(
-    session: Session,
-    tag: tuple[str, str] | None = None,
-    status: HostStatus | None = None,
-    stale_before: datetime | None = None,
-    host_ids: set[str] | None = None,
-) -> list[Host]:
-    """Hosts by hostname, keeping those with tag ``key=value``, ``status`` and in ``host_ids``."""
-    hosts: Sequence[Host] = session.scalars(select(Host).order_by(Host.hostname, Host.id)).all()
-    return [
-        h
-        for h in hosts
-        if (tag is None or h.tags.get(tag[0]) == tag[1])
-        and (status is None or host_status(h, stale_before) == status)
-        and (host_ids is None or h.id in host_ids)
-    ]
+def list_hosts(session: Session) -> list[Host]:
+    """Every host, by hostname."""
+    return list(session.scalars(select(Host).order_by(Host.hostname, Host.id)))
 
 
 def mark_seen(session: Session, host_id: str, now: datetime) -> None:
