@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 JobSender = Callable[[dict[str, Any]], Awaitable[None]]
@@ -19,8 +19,6 @@ class AgentConnection:
     host_id: str
     send: JobSender
     close: Closer
-    connected_at: float = 0.0
-    jobs: dict[str, str] = field(default_factory=dict)
 
 
 class AgentRegistry:
@@ -66,7 +64,6 @@ class AgentRegistry:
         if connection is None:
             return None
         job_id = uuid.uuid4().hex
-        connection.jobs[job_id] = kind
         await connection.send({"type": "job", "job_id": job_id, "kind": kind, "params": params or {}})
         return job_id
 

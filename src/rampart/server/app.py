@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rampart import __version__
 from rampart.errors import RampartError
@@ -93,6 +92,3 @@ async def _data_error(request: Request, error: DataError) -> JSONResponse:
 
 async def _rampart_error(request: Request, error: RampartError) -> JSONResponse:
     return JSONResponse({"detail": error.message[:300]}, status_code=400)
-
-
-__all__ = ["API_PREFIX", "ROUTERS", "StarletteHTTPException", "create_app"]

@@ -104,7 +104,7 @@ class AgentSession:
     def __init__(self, state: ServerState, transport: StarletteTransport, host_id: str, address: str) -> None:
         self.state, self.transport, self.host_id, self.address = state, transport, host_id, address
         self.mux = Mux(transport, initiator=False)
-        self.connection = AgentConnection(host_id, self._send_control, self._close, time.monotonic())
+        self.connection = AgentConnection(host_id, self._send_control, self._close)
         self._control: Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen_written = 0.0
@@ -166,7 +166,7 @@ class AgentSession:
             certificate = await run_in_threadpool(self._rotate, message.csr_pem)
             await self._send_control(p.Rotated(certificate_pem=certificate).model_dump(mode="json"))
         else:
-            self.connection.jobs[message.job_id] = message.state
+            log.info("agent %s: job %s %s %s", self.host_id, message.job_id, message.state, message.error)
 
     async def _send_control(self, message: dict[str, Any]) -> None:
         if self._control is None:

@@ -41,7 +41,7 @@ def store_inventory(state: ServerState, host_id: str, result_id: str, data: byte
     if inventory.id != result_id:
         raise ResultRejected("the inventory id differs from the result id")
     now = state.clock()
-    with _advisories(state) as source, state.session() as session:
+    with _Source(state) as source, state.session() as session:
         outcome = ingest_inventory(session, host_id, inventory, source, now)
         host_store.mark_seen(session, host_id, now)
         if inventory.os is not None:
@@ -64,10 +64,6 @@ class _Source:
     def __exit__(self, *exc: object) -> None:
         if self._db is not None:
             self._db.close()
-
-
-def _advisories(state: ServerState) -> _Source:
-    return _Source(state)
 
 
 RESULT_HANDLERS: Mapping[str, Callable[[ServerState, str, str, bytes], Stored]] = {

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from rampart.pki.ca import CertificateAuthority
+from rampart.pki.pem import fingerprint
 from rampart.policy.authorizer import Authorizer
 from rampart.server.agents import AgentRegistry
 from rampart.server.config import ServerConfig
@@ -49,17 +50,14 @@ class ServerState:
     ca: CertificateAuthority
     agents: AgentRegistry
     trust_pem: str
+    trust_sha256: str = field(init=False)
     limits: RateLimits = field(default_factory=RateLimits)
     clock: Clock = utc_now
     rematch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INGEST_SLOTS))
 
-    @property
-    def trust_sha256(self) -> str:
-        """The fingerprint of the CA that clients and agents verify this server with (join tokens pin it)."""
-        from rampart.pki.pem import fingerprint
-
-        return fingerprint(self.trust_pem)
+    def __post_init__(self) -> None:
+        self.trust_sha256 = fingerprint(self.trust_pem)  # what join tokens pin; asked on every handshake
 
     @contextmanager
     def session(self) -> Iterator[Session]:
