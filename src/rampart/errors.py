@@ -151,3 +151,35 @@ class ChannelEOF(ChannelClosed):
 
 class AgentRevoked(AgentLinkError):
     """The server revoked (or no longer knows) this host: the agent must enroll again."""
+
+
+class SessionError(RampartError):
+    """An access session cannot go on as asked; the message says why."""
+
+
+class SessionProtocolError(SessionError):
+    """The peer of a session stream broke the record protocol (bad record, bad resume offsets)."""
+
+
+class RecordingError(RampartError):
+    """A session recording cannot be written or read as asked (bad settings, malformed content)."""
+
+
+class RecordingStoreError(RecordingError):
+    """The recording blob store cannot be used right now (bad URL, unwritable, backend failure)."""
+
+
+class RecordingTampered(RecordingError):
+    """A stored recording fails verification (broken chain, bad signature); the message says where."""
+
+
+class RecordingNotFound(RecordingStoreError):
+    """The blob store holds no such blob, or no recording for the asked session."""
+
+
+class SessionRefused(SessionError):
+    """The agent will not start an access session as asked (bad or unknown login, root, bad path or target)."""
+
+
+class SessionProcessError(SessionError):
+    """A session's process could not be started or driven (exec failure, pty error); one line, no secrets."""

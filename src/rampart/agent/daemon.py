@@ -23,6 +23,7 @@ from rampart.agent.backoff import Backoff
 from rampart.agent.identity import AgentIdentity
 from rampart.agent.jobs import JOBS, JobContext
 from rampart.agent.session import LinkSession, handshake
+from rampart.agent.session_host import SessionHost
 from rampart.agent.spool import Spool
 from rampart.errors import AgentLinkError, AgentRevoked, RampartError, SpoolFull
 from rampart.link.mux import Mux
@@ -60,6 +61,7 @@ class Agent:
         self.spooled = asyncio.Event()
         self.scan_interval = settings.scan_interval or 6 * 3600.0
         self._job_lock = asyncio.Lock()
+        self.sessions = SessionHost()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; raises AgentLinkError when the server revoked this host."""
@@ -72,6 +74,7 @@ class Agent:
             for task in (scheduler, linked, stopped):
                 task.cancel()
             await asyncio.gather(scheduler, linked, stopped, return_exceptions=True)
+            await self.sessions.stop_all("the agent is stopping")
             self.spool.close()
         if linked.done() and not linked.cancelled() and linked.exception() is not None:
             raise linked.exception()  # type: ignore[misc]
@@ -121,10 +124,17 @@ class Agent:
         welcome = await handshake(transport, self.identity, __version__)
         if self.settings.scan_interval is None:
             self.scan_interval = welcome.scan_interval
-        mux = Mux(transport, initiator=True)
+        mux = Mux(transport, initiator=True, keepalive=welcome.keepalive, dead_after=welcome.dead_after)
         runner = asyncio.create_task(mux.run())
         session = LinkSession(
-            mux, welcome, self.identity, self.settings.state_dir, self.spool, self.spooled, self._on_job
+            mux,
+            welcome,
+            self.identity,
+            self.settings.state_dir,
+            self.spool,
+            self.spooled,
+            self._on_job,
+            self.sessions.accept,
         )
         log.info("linked to %s as %s", self.identity.server_url, self.identity.host_id)
         try:

@@ -55,6 +55,8 @@ class Welcome(Message):
     host_id: str
     heartbeat: float
     scan_interval: float
+    keepalive: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    dead_after: Annotated[float, Field(gt=0, le=7200)] = 45.0
 
 
 class SpoolState(Message):

@@ -12,9 +12,10 @@ import asyncio
 import base64
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rampart.agent import protocol as p
 from rampart.agent.identity import AgentIdentity, generate_key, make_csr
@@ -28,6 +29,7 @@ from rampart.pki.pem import fingerprint
 
 log = logging.getLogger("rampart.agent")
 JobRequest = Callable[[p.Job], Awaitable[None]]
+ChannelHandler = Callable[[Channel], Coroutine[Any, Any, None]]
 LEASE_SECONDS = 600.0
 IDLE_POLL = 30.0
 DELIVERY_TIMEOUT = 600.0  # a delivery the server never answers is handed back and retried
@@ -61,9 +63,11 @@ class LinkSession:
         spool: Spool,
         spooled: asyncio.Event,
         on_job: JobRequest,
+        on_session: ChannelHandler,
     ) -> None:
         self.mux, self.welcome, self.identity, self.state_dir = mux, welcome, identity, state_dir
-        self.spool, self.spooled, self.on_job = spool, spooled, on_job
+        self.spool, self.spooled, self.on_job, self.on_session = spool, spooled, on_job, on_session
+        self._channel_tasks: set[asyncio.Task[None]] = set()
         self._rotated: asyncio.Future[str] | None = None
 
     async def serve(self) -> None:
@@ -77,11 +81,23 @@ class LinkSession:
                     self._heartbeats(control),
                     self._deliver(),
                     self._rotate(control),
+                    self._accept_channels(),
                 )
             ]
             await self.mux.closed.wait()
             for task in tasks:
                 task.cancel()
+
+    async def _accept_channels(self) -> None:
+        """Channels the server opens: access sessions (anything else is refused)."""
+        while True:
+            channel = await self.mux.accept()
+            if channel.kind != "session":
+                await channel.close(f"unknown channel kind {channel.kind!r}")
+                continue
+            task = asyncio.create_task(self.on_session(channel))
+            self._channel_tasks.add(task)
+            task.add_done_callback(self._channel_tasks.discard)
 
     async def _read_control(self, control: Channel) -> None:
         while True:

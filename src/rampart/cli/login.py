@@ -2,7 +2,8 @@
 
 Login trusts the server's CA from ``--ca FILE``, from a ``--ca-sha256`` pin checked against
 ``GET /ca``, or from the system trust store; the password comes from a hidden prompt or
-``$RAMPART_PASSWORD``. The token is stored (0600) and never printed.
+``$RAMPART_PASSWORD``. A user with a TOTP second factor gives the code with ``--totp``, or is asked
+for it at a terminal when the server says one is needed. The token is stored (0600) and never printed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from rampart.cli.remote import (
 from rampart.errors import UsageError
 
 if TYPE_CHECKING:
+    from rampart.client.api import ApiClient
     from rampart.client.config import ClientConfig
+    from rampart.client.models import LoginResult
+
+TOTP_REQUIRED = "a TOTP code is required"
 
 
 def login_command(
@@ -49,6 +54,10 @@ def login_command(
             show_default=False,
         ),
     ] = None,
+    totp: Annotated[
+        str | None,
+        typer.Option("--totp", help="The current code of your TOTP second factor.", show_default=False),
+    ] = None,
     output: FormatOption = OutputFormat.AUTO,
 ) -> None:
     """Log in to a rampart server and store the token (password: prompt or $RAMPART_PASSWORD)."""
@@ -64,14 +73,32 @@ def login_command(
     name = _user_name(user, stored, url)
     password = read_password(f"password for {name}")
     with make_client(Connection(url, None, ca_pem)) as client:
-        result = client.login(name, password)
+        result = _log_in(client, name, password, totp)
     save_config(path, ClientConfig(url, result.token, ca_pem, result.user.name))
     if wants_json(output):
-        emit_json({"server": url, "user": result.user, "expires_at": result.expires_at})
+        emit_json({"server": url, "user": result.user, "expires_at": result.expires_at, "mfa": result.mfa})
     else:
+        factor = " with a second factor" if result.mfa else ""
         emit(
-            f"logged in to {url} as {_safe(result.user.name)}; the token expires {result.expires_at:%Y-%m-%d %H:%M UTC}\n"
+            f"logged in to {url} as {_safe(result.user.name)}{factor}; "
+            f"the token expires {result.expires_at:%Y-%m-%d %H:%M UTC}\n"
         )
+
+
+def _log_in(client: ApiClient, name: str, password: str, code: str | None) -> LoginResult:
+    """Log in, asking for a TOTP code at a terminal when the server says one is needed and none was given."""
+    import sys
+
+    from rampart.errors import ApiError
+
+    try:
+        return client.login(name, password, totp=code)
+    except ApiError as error:
+        if code is not None or error.status != 401 or TOTP_REQUIRED not in error.message:
+            raise
+    if not sys.stdin.isatty():
+        raise UsageError(f"{_safe(name)} has a TOTP second factor: pass --totp CODE") from None
+    return client.login(name, password, totp=str(typer.prompt("TOTP code")).strip())
 
 
 def _safe(text: str) -> str:
@@ -158,6 +185,7 @@ def whoami_command(
         f"user     {_safe(me.name)} on {server_url}",
         f"roles    {', '.join(_safe(r) for r in me.roles) or '-'}",
         f"tags     {tags_text(me.tags) or '-'}",
+        f"mfa      {'yes (this login passed a second factor)' if me.mfa else 'no'}",
         f"token    {_safe(me.token.name)} ({_safe(me.token.id)}), scopes {', '.join(me.token.scopes) or '-'}, "
         f"expires {until(me.token.expires_at, datetime.now(UTC))}",
     ]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rampart import __version__
-from rampart.cli import agent, audit, db, findings, hosts, login, scan, server, tokens, users
+from rampart.cli import agent, audit, db, findings, hosts, login, scan, server, session, tokens, users
 from rampart.cli.settings import Settings, default_cache_dir
 from rampart.errors import RampartError
 
@@ -34,6 +34,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(server.app, name="server")
 app.add_typer(agent.app, name="agent")
+app.add_typer(session.app, name="session")
 
 
 def _version(value: bool) -> None:

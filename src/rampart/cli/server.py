@@ -21,6 +21,30 @@ app = typer.Typer(
 app.add_typer(join_tokens_app, name="token", help="Create, list and revoke agent join tokens.")
 
 
+Recordings = Annotated[
+    str | None,
+    typer.Option(
+        "--recordings",
+        envvar="RAMPART_RECORDINGS",
+        help="Where session recordings go: a directory or s3://bucket/prefix?endpoint=URL "
+        "(default: recordings/ in the data dir).",
+        show_default=False,
+    ),
+]
+FailClosed = Annotated[
+    bool,
+    typer.Option(
+        "--recording-fail-closed", help="Refuse and end sessions whose recording cannot be written."
+    ),
+]
+SessionUser = Annotated[
+    str | None,
+    typer.Option(
+        "--session-user", help="OS user for sessions of users without a 'runas' tag.", show_default=False
+    ),
+]
+
+
 @app.callback()
 def server(
     ctx: typer.Context,
@@ -94,6 +118,33 @@ def server(
             "--agent-cert-lifetime", min=30, help="Seconds an agent certificate lives (rotated at 2/3)."
         ),
     ] = 7 * 86400,
+    recordings: Recordings = None,
+    recording_fail_closed: FailClosed = False,
+    session_user: SessionUser = None,
+    session_idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--session-idle-timeout", min=1, help="Seconds without user input before a session ends."
+        ),
+    ] = 1200.0,
+    session_max_duration: Annotated[
+        float, typer.Option("--session-max-duration", min=1, help="Seconds a session may last at most.")
+    ] = 43200.0,
+    session_grace: Annotated[
+        float,
+        typer.Option(
+            "--session-grace", min=1, help="Seconds a session waits for a dropped client or host to return."
+        ),
+    ] = 120.0,
+    link_keepalive: Annotated[
+        float, typer.Option("--link-keepalive", min=0.1, help="Seconds between pings on agent links.")
+    ] = 15.0,
+    link_dead_after: Annotated[
+        float,
+        typer.Option(
+            "--link-dead-after", min=0.5, help="Seconds of silence before an agent link is dropped."
+        ),
+    ] = 45.0,
 ) -> None:
     """Run the server; with a sub-command, act on its data directory instead."""
     from rampart.server.config import ServerConfig, default_data_dir
@@ -114,6 +165,14 @@ def server(
         scan_interval=scan_interval * 60.0,
         rematch_check_interval=rematch_check,
         agent_cert_lifetime=timedelta(seconds=agent_cert_lifetime),
+        recordings=recordings,
+        recording_fail_closed=recording_fail_closed,
+        session_default_login=session_user,
+        session_idle_timeout=session_idle_timeout,
+        session_max_duration=session_max_duration,
+        session_grace=session_grace,
+        link_keepalive=link_keepalive,
+        link_dead_after=link_dead_after,
     )
     ctx.obj = replace(config)
     if ctx.invoked_subcommand is None:

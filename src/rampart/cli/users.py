@@ -1,4 +1,5 @@
-"""``rampart users``: list, create, update and delete users (admin only on the server)."""
+"""``rampart users``: list, create, update and delete users (admin only on the server); ``users totp``:
+enrol, confirm and reset a TOTP second factor."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from rampart.cli.remote import (
 )
 
 app = typer.Typer(help="Users of the rampart server.", no_args_is_help=True)
+totp_app = typer.Typer(help="A TOTP second factor for logins.", no_args_is_help=True)
+app.add_typer(totp_app, name="totp")
 
 
 class Role(enum.StrEnum):
@@ -139,3 +142,60 @@ def _show(user: object, verb: str, output: OutputFormat) -> None:
         emit(
             f"{verb} user {safe_text(user.name)}: roles {', '.join(user.roles) or '-'}; tags {tags_text(user.tags) or '-'}\n"
         )
+
+
+@totp_app.command("enroll")
+def totp_enroll_command(
+    name: Annotated[
+        str | None, typer.Argument(help="User name (default: yourself).", show_default=False)
+    ] = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    output: FormatOption = OutputFormat.AUTO,
+) -> None:
+    """Make a new TOTP secret and print it once; it takes effect after `rampart users totp confirm CODE`."""
+    from rampart.report.escape import safe_text
+
+    with open_client(server, token) as client:
+        who = name or client.whoami().name
+        enrolment = client.enroll_totp(who)
+    if wants_json(output):
+        emit_json({"user": who, "secret": enrolment.secret, "uri": enrolment.uri})
+        return
+    emit(
+        f"TOTP secret for {safe_text(who)} (shown this once; add it to an authenticator app):\n"
+        f"  uri     {safe_text(enrolment.uri)}\n"
+        f"  secret  {safe_text(enrolment.secret)}\n"
+        "then turn it on with: rampart users totp confirm CODE\n"
+    )
+
+
+@totp_app.command("confirm")
+def totp_confirm_command(
+    code: Annotated[str, typer.Argument(help="The current 6-digit code from your authenticator app.")],
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Turn on your enrolled TOTP secret; logins then need a code (`rampart login --totp CODE`)."""
+    from rampart.report.escape import safe_text
+
+    with open_client(server, token) as client:
+        who = client.whoami().name
+        client.confirm_totp(who, code.strip())
+    emit(f"TOTP second factor on for {safe_text(who)}\n")
+
+
+@totp_app.command("reset")
+def totp_reset_command(
+    name: NameArgument,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Remove a user's TOTP second factor (admin); they log in with the password alone until they enrol again."""
+    from rampart.report.escape import safe_text
+
+    confirm(f"Remove the TOTP second factor of {safe_text(name)}?", yes)
+    with open_client(server, token) as client:
+        client.reset_totp(name)
+    emit(f"TOTP second factor removed for {safe_text(name)}\n")

@@ -33,6 +33,7 @@ from rampart.client.models import (
     NewToken,
     RematchResult,
     TokenInfo,
+    TotpEnrolment,
     UserInfo,
     WhoAmI,
     list_of,
@@ -132,8 +133,11 @@ class ApiClient:
         """``GET /ca`` over a verified connection."""
         return CaInfo.from_json(self._call("GET", "/ca", auth=False))
 
-    def login(self, username: str, password: str) -> LoginResult:
+    def login(self, username: str, password: str, totp: str | None = None) -> LoginResult:
+        """Log in; ``totp`` is the current code for a user with a second factor."""
         body = {"username": username, "password": password}
+        if totp is not None:
+            body["totp"] = totp
         return LoginResult.from_json(self._call("POST", "/auth/login", json=body, auth=False))
 
     def logout(self) -> None:
@@ -169,6 +173,19 @@ class ApiClient:
 
     def delete_user(self, name: str) -> None:
         self._call("DELETE", f"/users/{_segment(name)}", expect=(200, 204))
+
+    def enroll_totp(self, name: str) -> TotpEnrolment:
+        """A new TOTP secret for ``name`` (off until confirmed with a code)."""
+        answer = self._call("POST", f"/users/{_segment(name)}/totp", expect=(200, 201))
+        return TotpEnrolment.from_json(answer)
+
+    def confirm_totp(self, name: str, code: str) -> None:
+        """Turn on the enrolled TOTP secret by showing one current code."""
+        self._call("POST", f"/users/{_segment(name)}/totp/confirm", json={"code": code}, expect=(200, 204))
+
+    def reset_totp(self, name: str) -> None:
+        """Remove a user's TOTP second factor (admin)."""
+        self._call("DELETE", f"/users/{_segment(name)}/totp", expect=(200, 204))
 
     def tokens(self) -> list[TokenInfo]:
         return list_of(self._call("GET", "/tokens"), "tokens", TokenInfo.from_json)

@@ -60,13 +60,26 @@ class LoginResult:
     token: str = field(repr=False)
     expires_at: datetime
     user: UserInfo
+    mfa: bool = False
 
     @classmethod
     def from_json(cls, value: object) -> LoginResult:
         r = as_object(value, "login")
-        return cls(
-            r.text("token"), r.time("expires_at"), UserInfo.from_json(r.obj("user").data, "login.user")
-        )
+        user = UserInfo.from_json(r.obj("user").data, "login.user")
+        return cls(r.text("token"), r.time("expires_at"), user, r.flag("mfa", False))
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """``POST /users/{name}/totp``: a new TOTP secret and its otpauth URI, seen this once (never in a repr)."""
+
+    secret: str = field(repr=False)
+    uri: str = field(repr=False)
+
+    @classmethod
+    def from_json(cls, value: object) -> TotpEnrolment:
+        r = as_object(value, "totp enrolment")
+        return cls(r.text("secret"), r.text("uri"))
 
 
 @dataclass(frozen=True)
@@ -87,13 +100,14 @@ class WhoAmI:
     roles: tuple[str, ...]
     tags: dict[str, str]
     token: TokenRef
+    mfa: bool = False
 
     @classmethod
     def from_json(cls, value: object) -> WhoAmI:
         r = as_object(value, "whoami")
         t = r.obj("token")
         token = TokenRef(t.text("id"), t.text("name"), t.texts("scopes"), t.time("expires_at"))
-        return cls(r.text("name"), r.texts("roles"), r.tags("tags"), token)
+        return cls(r.text("name"), r.texts("roles"), r.tags("tags"), token, r.flag("mfa", False))
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,13 @@ error (an erroring policy would otherwise be skipped silently, so any error deni
 entities are checked against the schema: an unknown action, an unknown resource type or a context
 the schema does not declare is denied with the error in `Decision.errors`.
 
-`filter_allowed` decides a whole list in one batch. When the policies name no entity of the
-resources' type, the context is empty and the resources are not users, a decision can depend only
-on the resource's type and tags, so one representative per distinct tag set is evaluated.
+`filter_allowed` decides a whole list in one batch, under one context shared by every resource.
+When the policies name no entity of the resources' type, the context refers to no entity and the
+resources are not users, a decision can depend only on the resource's type and tags (and the shared
+context), so one representative per distinct tag set is evaluated.
+
+A context holds plain JSON values; extension values use Cedar's JSON form, e.g. an address is
+``{"__extn": {"fn": "ip", "arg": "10.1.2.3"}}`` (see `rampart.policy.model.session_context`).
 """
 
 from __future__ import annotations
@@ -75,7 +79,9 @@ class Authorizer:
 
     def _key_function(self, resources: Sequence[Resource], context: Mapping[str, Any] | None) -> _KeyFn:
         """Group by tags when no decision can depend on a resource's id (see the module docstring)."""
-        identity = context or any(item.type == USER or item.type in self._literal_types for item in resources)
+        identity = _names_entities(context) or any(
+            item.type == USER or item.type in self._literal_types for item in resources
+        )
         return _by_id if identity else _by_tags
 
     def _batch(
@@ -140,6 +146,17 @@ def _by_id(resource: Resource) -> _Key:
 
 def _by_tags(resource: Resource) -> tuple[str, frozenset[tuple[str, str]]]:
     return (resource.type, frozenset(resource.tags.items()))
+
+
+def _names_entities(node: object) -> bool:
+    """True when a context value holds an entity reference (explicit or implicit JSON form)."""
+    if isinstance(node, Mapping):
+        if "__entity" in node or ("type" in node and "id" in node):
+            return True
+        return any(_names_entities(value) for value in node.values())
+    if isinstance(node, list | tuple):
+        return any(_names_entities(value) for value in node)
+    return False
 
 
 def _check_unique_ids(resources: Sequence[Resource]) -> None:

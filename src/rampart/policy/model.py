@@ -3,17 +3,34 @@
 Tags are Cedar entity tags with string values (cedarpy 4 supports ``hasTag``/``getTag``), so any tag
 key works without a schema change. Tags matter on ``User`` and ``Host`` entities; the singleton
 resources `FLEET` (list and create actions) and `AUDIT` carry none.
+
+Access-session actions (`SESSION_ACTIONS`) take a context built by `session_context`: whether the
+login passed a second factor, the client's address as a Cedar ``ipaddr`` and the UTC hour and weekday.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 USER = "User"
 HOST = "Host"
 TAGGED_TYPES = frozenset({USER, HOST})
+SESSION_ACTIONS = (
+    "session.shell",
+    "session.exec",
+    "session.forward",
+    "session.copy",
+    "session.join",
+    "session.terminate",
+    "session.read",
+    "recording.view",
+    "session.root",
+)
+UNKNOWN_ADDRESS = "0.0.0.0"  # noqa: S104 (a placeholder address, never bound)
 
 
 @dataclass(frozen=True)
@@ -77,3 +94,35 @@ def resource_entity(resource: Resource) -> dict[str, Any]:
     if resource.type in TAGGED_TYPES:
         entity["tags"] = dict(resource.tags)
     return entity
+
+
+def session_context(*, mfa: bool, source_ip: str, now: datetime) -> dict[str, Any]:
+    """The Cedar context of a session action; a ``source_ip`` that is no IP address becomes 0.0.0.0.
+
+    A naive ``now`` is taken as UTC; an IPv4 address written in IPv6 form is given as IPv4.
+    """
+    moment = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    return {
+        "mfa": bool(mfa),
+        "source_ip": ip_value(source_ip),
+        "hour": moment.hour,
+        "weekday": moment.weekday(),
+    }
+
+
+def ip_value(address: str) -> dict[str, Any]:
+    """A Cedar ``ipaddr`` extension value in JSON form."""
+    return {"__extn": {"fn": "ip", "arg": _plain_ip(address)}}
+
+
+def _plain_ip(address: str) -> str:
+    try:
+        parsed = ipaddress.ip_address(address[:64])
+    except ValueError:
+        return UNKNOWN_ADDRESS
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        if parsed.scope_id:
+            return str(ipaddress.IPv6Address(int(parsed)))
+    return str(parsed)

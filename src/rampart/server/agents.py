@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rampart.link.channel import Channel
+
 JobSender = Callable[[dict[str, Any]], Awaitable[None]]
 Closer = Callable[[str], Awaitable[None]]
+ChannelOpener = Callable[[str, str, Mapping[str, Any]], Awaitable[Channel]]
 
 
 @dataclass
@@ -19,6 +22,7 @@ class AgentConnection:
     host_id: str
     send: JobSender
     close: Closer
+    open_channel: ChannelOpener
 
 
 class AgentRegistry:
@@ -26,6 +30,7 @@ class AgentRegistry:
 
     def __init__(self) -> None:
         self._links: dict[str, AgentConnection] = {}
+        self._arrived: dict[str, asyncio.Event] = {}
 
     def __len__(self) -> int:
         return len(self._links)
@@ -42,6 +47,7 @@ class AgentRegistry:
         """Hold a new link; an older link of the same host is cut (the host reconnected)."""
         previous = self._links.get(connection.host_id)
         self._links[connection.host_id] = connection
+        self._arrived.pop(connection.host_id, asyncio.Event()).set()
         if previous is not None:
             await previous.close("replaced by a newer link")
 
@@ -49,6 +55,24 @@ class AgentRegistry:
         """Forget a link that ended (unless a newer one already replaced it)."""
         if self._links.get(connection.host_id) is connection:
             del self._links[connection.host_id]
+
+    def get(self, host_id: str) -> AgentConnection | None:
+        """The host's live link, if it has one."""
+        return self._links.get(host_id)
+
+    async def wait_for(self, host_id: str, timeout: float) -> AgentConnection | None:
+        """The host's link, waiting up to ``timeout`` seconds for it to (re)connect."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (connection := self._links.get(host_id)) is None:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return None
+            arrived = self._arrived.setdefault(host_id, asyncio.Event())
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except TimeoutError:
+                return None
+        return connection
 
     async def disconnect(self, host_id: str, reason: str) -> bool:
         """Cut the host's link at once; False when it had none."""

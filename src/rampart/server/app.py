@@ -10,15 +10,29 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 
 from rampart import __version__
 from rampart.errors import RampartError
 from rampart.server.bodylimit import BodyLimit
 from rampart.server.link import agent_link
 from rampart.server.rematch import watch_advisories
-from rampart.server.routes import advisories, audit, auth, enroll, findings, hosts, jointokens, tokens, users
+from rampart.server.routes import (
+    advisories,
+    audit,
+    auth,
+    enroll,
+    findings,
+    hosts,
+    jointokens,
+    sessions,
+    tokens,
+    users,
+)
 from rampart.server.schemas import ERROR_RESPONSES
 from rampart.server.state import ServerState
+from rampart.server.ui import mount_ui
+from rampart.store import sessions as session_store
 
 API_PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024
@@ -34,6 +48,7 @@ ROUTERS = (
     findings.router,
     advisories.router,
     audit.router,
+    sessions.router,
 )
 
 
@@ -52,7 +67,9 @@ def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_websocket_route(f"{API_PREFIX}/agent/link", agent_link)
+    app.add_api_websocket_route(f"{API_PREFIX}/sessions/{{session_id}}/attach", sessions.attach_session)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    mount_ui(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RampartError, _rampart_error)  # type: ignore[arg-type]
@@ -63,15 +80,23 @@ def create_app(state: ServerState, *, background: bool = True) -> FastAPI:
 def _lifespan(state: ServerState, background: bool):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_close_orphaned_sessions, state)
         watcher = asyncio.create_task(watch_advisories(state)) if background else None
         try:
             yield
         finally:
             if watcher is not None:
                 watcher.cancel()
+            await state.broker.close_all("server shutting down")
             await state.agents.close_all("server shutting down")
 
     return lifespan
+
+
+def _close_orphaned_sessions(state: ServerState) -> None:
+    """Sessions left open by a previous run of the server ended with it."""
+    with state.session() as session:
+        session_store.end_all_open(session, state.clock(), "the server restarted")
 
 
 async def _health() -> dict[str, str]:

@@ -40,6 +40,14 @@ class ServerConfig:
     rematch_check_interval: float = 60.0
     scan_interval: float = 6 * 3600.0
     audit_file: Path | None = field(default=None)
+    recordings: str | None = None
+    recording_fail_closed: bool = False
+    session_default_login: str | None = None
+    session_idle_timeout: float = 20 * 60.0
+    session_max_duration: float = 12 * 3600.0
+    session_grace: float = 120.0
+    link_keepalive: float = 15.0
+    link_dead_after: float = 45.0
 
     @property
     def advisory_path(self) -> Path:
@@ -50,6 +58,16 @@ class ServerConfig:
     def audit_mirror(self) -> Path:
         """The JSON-lines file every audit event is mirrored to (for `audit verify` and SIEM followers)."""
         return self.audit_file or self.data_dir / "audit.jsonl"
+
+    @property
+    def recording_url(self) -> str:
+        """Where session recordings go: a directory or an s3:// URL (default: the data directory's)."""
+        return self.recordings or str(self.data_dir / "recordings")
+
+    @property
+    def recording_key_path(self) -> Path:
+        """The Ed25519 key that signs the end of every recording."""
+        return self.data_dir / "keys" / "recording-ed25519.pem"
 
     @property
     def base_url(self) -> str:

@@ -1,7 +1,8 @@
 """Who is calling and may they: bearer-token authentication and the one authorization gate.
 
 Every route asks `authorize(...)`, which checks the token's scope and then the Cedar policies;
-a denial is audited with the policies that decided it and becomes a 403.
+a denial is audited with the policies that decided it and becomes a 403. `decide(...)` makes the
+same check without raising or auditing, for callers that audit allow and deny themselves.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from rampart.auth.tokens import parse_api_token, secret_matches
 from rampart.errors import RampartError
 from rampart.policy.authorizer import Principal, Resource
+from rampart.policy.model import Decision
 from rampart.server.state import ServerState
 from rampart.store import tokens as token_store
 from rampart.store import users as user_store
@@ -36,12 +38,21 @@ ACTION_SCOPES: Mapping[str, str] = {
     "user.write": "admin",
     "audit.read": "audit",
     "token.self": "read",
+    "session.shell": "write",
+    "session.exec": "write",
+    "session.forward": "write",
+    "session.copy": "write",
+    "session.join": "write",
+    "session.terminate": "write",
+    "session.root": "write",
+    "session.read": "read",
+    "recording.view": "read",
 }
 
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated user and the token they presented."""
+    """An authenticated user and the token they presented (``mfa``: it came from a login with a second factor)."""
 
     principal: Principal
     token_id: str
@@ -50,6 +61,7 @@ class Caller:
     expires_at: datetime
     created_at: datetime | None
     address: str
+    mfa: bool = False
 
     @property
     def name(self) -> str:
@@ -82,29 +94,47 @@ def _bearer(request: Request) -> str:
     return credentials.strip()
 
 
+class TokenRefused(RampartError):
+    """A presented API token is unknown, expired, revoked, or its user is disabled or deleted."""
+
+
 def authenticate(request: Request, state: State) -> Caller:
     """The caller behind the bearer token; 401 for a missing, malformed, unknown, expired or revoked one."""
+    wire = _bearer(request)
     try:
-        token_id, secret = parse_api_token(_bearer(request))
+        return _caller(state, wire, client_address(request))
     except RampartError as error:
         raise _unauthorized(error.message) from None
+
+
+def caller_for_token(state: ServerState, wire: str, address: str) -> Caller | None:
+    """The caller behind a wire-form token presented outside a header (a WebSocket's first message); None
+    when it is malformed, unknown, expired or revoked, or its user is disabled or deleted."""
+    try:
+        return _caller(state, wire, address)
+    except RampartError:
+        return None
+
+
+def _caller(state: ServerState, wire: str, address: str) -> Caller:
+    token_id, secret = parse_api_token(wire)
     now = state.clock()
     with state.reader() as session:
         token = token_store.get_api_token(session, token_id)
         if token is None or not secret_matches(token.secret_hash, secret):
-            raise _unauthorized("invalid token")
+            raise TokenRefused("invalid token")
         if token.revoked_at is not None or token.expires_at <= now:
-            raise _unauthorized("token expired or revoked")
+            raise TokenRefused("token expired or revoked")
         user = user_store.get_user(session, token.user_name)
         if user is None or user.disabled:
-            raise _unauthorized("user disabled or deleted")
+            raise TokenRefused("user disabled or deleted")
     if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
         with state.session() as session:
             token_store.touch_api_token(session, token_id, now)
     principal = Principal(user.name, tuple(user.roles), dict(user.tags), user.disabled)
     scopes = frozenset(token.scopes)
     return Caller(
-        principal, token.id, token.name, scopes, token.expires_at, token.created_at, client_address(request)
+        principal, token.id, token.name, scopes, token.expires_at, token.created_at, address, bool(token.mfa)
     )
 
 
@@ -122,13 +152,42 @@ def authorize(
 ) -> None:
     """Allow or raise 403 (404 with the `hide` message, so an unreadable resource looks absent);
     every denial is audited with the deciding policies."""
+    decision = decide(state, caller, action, resource, context)
+    if not decision.allowed:
+        _deny(state, caller, action, resource, decision.policies, why_denied(decision), hide)
+
+
+def decide(
+    state: ServerState,
+    caller: Caller,
+    action: str,
+    resource: Resource,
+    context: Mapping[str, Any] | None = None,
+) -> Decision:
+    """The token's scope, then the policies: the decision with its deciding policies (nothing raised or audited).
+
+    A token without the action's scope is denied with no policies and the reason in ``errors``.
+    """
     scope = ACTION_SCOPES.get(action)
     if scope is None or scope not in caller.scopes:
-        _deny(state, caller, action, resource, (), f"token lacks the '{scope}' scope")
-    decision = state.authorizer.authorize(caller.principal, action, resource, context)
-    if not decision.allowed:
-        why = f"denied by {', '.join(decision.policies)}" if decision.policies else "no policy allows it"
-        _deny(state, caller, action, resource, decision.policies, why, hide)
+        return Decision(False, (), (_scope_error(scope),))
+    return state.authorizer.authorize(caller.principal, action, resource, context)
+
+
+def why_denied(decision: Decision) -> str:
+    """One line saying why a decision denies: the forbidding policies, the error, or no permit."""
+    if decision.policies:
+        return f"denied by {', '.join(decision.policies)}"
+    if decision.errors and decision.errors[0].startswith(_SCOPE_ERROR):
+        return decision.errors[0]
+    return "no policy allows it"
+
+
+_SCOPE_ERROR = "token lacks the"
+
+
+def _scope_error(scope: str | None) -> str:
+    return f"{_SCOPE_ERROR} '{scope}' scope"
 
 
 def _deny(

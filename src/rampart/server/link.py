@@ -67,6 +67,8 @@ async def _handshake(state: ServerState, transport: StarletteTransport) -> str:
         host_id=hello.host_id,
         heartbeat=state.config.heartbeat_interval,
         scan_interval=state.config.scan_interval,
+        keepalive=state.config.link_keepalive,
+        dead_after=state.config.link_dead_after,
     )
     await transport.send(p.encode(welcome))
     return hello.host_id
@@ -103,8 +105,11 @@ class AgentSession:
 
     def __init__(self, state: ServerState, transport: StarletteTransport, host_id: str, address: str) -> None:
         self.state, self.transport, self.host_id, self.address = state, transport, host_id, address
-        self.mux = Mux(transport, initiator=False)
-        self.connection = AgentConnection(host_id, self._send_control, self._close)
+        config = state.config
+        self.mux = Mux(
+            transport, initiator=False, keepalive=config.link_keepalive, dead_after=config.link_dead_after
+        )
+        self.connection = AgentConnection(host_id, self._send_control, self._close, self.mux.open)
         self._control: Channel | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seen_written = 0.0

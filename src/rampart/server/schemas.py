@@ -52,9 +52,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+TotpCode = Annotated[str, StringConstraints(max_length=64)]
+
+
 class LoginRequest(Strict):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Password
+    totp: TotpCode | None = None
 
 
 class UserOut(BaseModel):
@@ -69,6 +73,16 @@ class LoginResponse(BaseModel):
     token: str
     expires_at: datetime
     user: UserOut
+    mfa: bool = False
+
+
+class TotpEnrolment(BaseModel):
+    secret: str
+    uri: str
+
+
+class TotpConfirm(Strict):
+    code: TotpCode
 
 
 class TokenInfo(BaseModel):
@@ -86,6 +100,7 @@ class WhoAmI(BaseModel):
     roles: list[str]
     tags: dict[str, str]
     token: TokenInfo
+    mfa: bool = False
 
 
 class UserCreate(Strict):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,9 @@ from rampart.server.config import ServerConfig
 from rampart.server.ratelimit import RateLimiter
 from rampart.store.audit_store import DatabaseAuditLog
 from rampart.store.engine import read_session, write_session
+
+if TYPE_CHECKING:
+    from rampart.server.sessions.broker import SessionBroker
 
 Clock = Callable[[], datetime]
 INGEST_SLOTS = 2  # uploads stored at once: more only adds lock waits on a small server
@@ -55,9 +59,13 @@ class ServerState:
     clock: Clock = utc_now
     rematch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INGEST_SLOTS))
+    broker: SessionBroker = field(init=False)
 
     def __post_init__(self) -> None:
+        from rampart.server.sessions.broker import SessionBroker
+
         self.trust_sha256 = fingerprint(self.trust_pem)  # what join tokens pin; asked on every handshake
+        self.broker = SessionBroker(self)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

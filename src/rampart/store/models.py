@@ -48,6 +48,9 @@ class User(Base):
     tags: Mapped[dict[str, str]] = mapped_column(JSONText)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(SHORT))
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_counter: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ApiToken(Base):
@@ -61,6 +64,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mfa: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class JoinToken(Base):
@@ -197,3 +201,27 @@ class FleetState(Base):
 def as_dict(row: Any) -> dict[str, Any]:
     """A model instance's column values by name."""
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+class SessionRow(Base):
+    """One access session (shell, exec, forward or copy) and how it ended."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    host_id: Mapped[str] = mapped_column(String(SHORT), index=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    user_name: Mapped[str] = mapped_column(String(SHORT), index=True)
+    login: Mapped[str] = mapped_column(String(SHORT))
+    client_address: Mapped[str] = mapped_column(String(TEXT))
+    command: Mapped[str | None] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(String(TEXT))
+    path: Mapped[str | None] = mapped_column(Text)
+    direction: Mapped[str | None] = mapped_column(String(16))
+    policies: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)

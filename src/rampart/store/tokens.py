@@ -21,8 +21,10 @@ def add_api_token(
     scopes: Sequence[str],
     created_at: datetime,
     expires_at: datetime,
+    *,
+    mfa: bool = False,
 ) -> ApiToken:
-    """Store a new API token (its secret already hashed)."""
+    """Store a new API token (its secret already hashed); ``mfa`` marks a login that passed a second factor."""
     token = ApiToken(
         id=token_id,
         user_name=user_name,
@@ -33,6 +35,7 @@ def add_api_token(
         expires_at=expires_at,
         revoked_at=None,
         last_used_at=None,
+        mfa=mfa,
     )
     session.add(token)
     session.flush()

@@ -1,11 +1,12 @@
-"""User rows: create, read, list, update, delete and count."""
+"""User rows: create, read, list, update, delete and count; the second-factor (TOTP) columns."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from rampart.store.models import User
@@ -81,3 +82,49 @@ def delete_user(session: Session, name: str) -> bool:
 def count_users(session: Session) -> int:
     """How many users exist."""
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def set_totp_secret(session: Session, name: str, secret: str) -> bool:
+    """Give a user a new, not yet confirmed TOTP secret (replacing any); False when there is no such user."""
+    query = (
+        update(User)
+        .where(User.name == name)
+        .values(totp_secret=secret, totp_confirmed=False, totp_last_counter=0)
+    )
+    return _changed(session, query)
+
+
+def confirm_totp(session: Session, name: str, secret: str, counter: int) -> bool:
+    """Turn on the enrolled, unconfirmed TOTP ``secret``, spending ``counter``; False if it is not the one
+    waiting (confirmed meanwhile, replaced or removed)."""
+    query = (
+        update(User)
+        .where(User.name == name, User.totp_secret == secret, User.totp_confirmed.is_(False))
+        .values(totp_confirmed=True, totp_last_counter=counter)
+    )
+    return _changed(session, query)
+
+
+def clear_totp(session: Session, name: str) -> bool:
+    """Remove a user's TOTP secret (confirmed or not); False when there is no such user."""
+    query = (
+        update(User)
+        .where(User.name == name)
+        .values(totp_secret=None, totp_confirmed=False, totp_last_counter=0)
+    )
+    return _changed(session, query)
+
+
+def record_totp_counter(session: Session, name: str, counter: int) -> bool:
+    """Spend a TOTP time step: True for exactly one caller, and only when it is later than the last one."""
+    query = (
+        update(User)
+        .where(User.name == name, User.totp_confirmed.is_(True), User.totp_last_counter < counter)
+        .values(totp_last_counter=counter)
+    )
+    return _changed(session, query)
+
+
+def _changed(session: Session, statement: Any) -> bool:
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount == 1

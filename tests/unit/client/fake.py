@@ -23,10 +23,11 @@ from rampart.client.models import (
     NewToken,
     TokenInfo,
     TokenRef,
+    TotpEnrolment,
     UserInfo,
     WhoAmI,
 )
-from rampart.errors import RampartError
+from rampart.errors import ApiError, RampartError
 from unit.client.samples import (
     NOW,
     sample_findings,
@@ -36,6 +37,7 @@ from unit.client.samples import (
 )
 
 SECRET = "rpt_0123456789abcdef_" + "s" * 43
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @dataclass
@@ -49,6 +51,7 @@ class FakeApi:
     connections: list[Connection] = field(default_factory=list)
     closed: int = 0
     server: str = "https://rampart.example:8443"
+    totp_code: str | None = None  # when set, login wants exactly this code
 
     def __enter__(self) -> FakeApi:
         return self
@@ -68,11 +71,29 @@ class FakeApi:
         self._record("fetch_pinned_ca", pin)
         return "-----BEGIN CERTIFICATE-----\npinned\n-----END CERTIFICATE-----\n"
 
-    def login(self, username: str, password: str) -> LoginResult:
-        self._record("login", username, password)
+    def login(self, username: str, password: str, totp: str | None = None) -> LoginResult:
+        self._record("login", username, password, **({} if totp is None else {"totp": totp}))
+        if self.totp_code is not None and totp != self.totp_code:
+            detail = "a TOTP code is required" if totp is None else "invalid TOTP code"
+            raise ApiError(401, f"server said 401: {detail} (log in again with `rampart login`)")
         return LoginResult(
-            SECRET, NOW + timedelta(hours=12), UserInfo(username, ("viewer",), {"team": "payments"})
+            SECRET,
+            NOW + timedelta(hours=12),
+            UserInfo(username, ("viewer",), {"team": "payments"}),
+            self.totp_code is not None,
         )
+
+    def enroll_totp(self, name: str) -> TotpEnrolment:
+        self._record("enroll_totp", name)
+        return TotpEnrolment(
+            TOTP_SECRET, f"otpauth://totp/rampart:{name}?secret={TOTP_SECRET}&issuer=rampart"
+        )
+
+    def confirm_totp(self, name: str, code: str) -> None:
+        self._record("confirm_totp", name, code)
+
+    def reset_totp(self, name: str) -> None:
+        self._record("reset_totp", name)
 
     def logout(self) -> None:
         self._record("logout")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from cryptography.x509.oid import NameOID
 from starlette.exceptions import StarletteDeprecationWarning
 
 from rampart.audit.events import AuditEvent
+from rampart.errors import LinkClosed
+from rampart.link.channel import Channel
 from rampart.server.agents import AgentConnection
 from rampart.server.app import API_PREFIX
 from rampart.server.bootstrap import build_state, create_admin
@@ -156,7 +159,10 @@ class Api:
         async def close(reason: str) -> None:
             return None
 
-        asyncio.run(self.state.agents.register(AgentConnection(host_id, send, close)))
+        async def open_channel(kind: str, priority: str, meta: Mapping[str, Any]) -> Channel:
+            raise LinkClosed("this test agent opens no channels")
+
+        asyncio.run(self.state.agents.register(AgentConnection(host_id, send, close, open_channel)))
 
     def audit(self) -> list[AuditEvent]:
         return list(self.state.audit.events())

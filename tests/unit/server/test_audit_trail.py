@@ -12,7 +12,14 @@ from rampart.server.app import API_PREFIX, create_app
 from unit.server.server_helpers import PASSWORD, Api
 
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
-SELF_AUDITED = {("POST", "/auth/login"), ("POST", "/enroll")}
+# These audit their own events (sessions need a live agent: tests/integration/test_sessions.py checks
+# session.start, session.deny, session.join, session.terminate and session.end there).
+SELF_AUDITED = {
+    ("POST", "/auth/login"),
+    ("POST", "/enroll"),
+    ("POST", "/sessions"),
+    ("POST", "/sessions/{session_id}/terminate"),
+}
 
 
 def _logout(api: Api) -> Any:
@@ -70,6 +77,23 @@ def _rematch(api: Api) -> Any:
     return api.call("POST", "/advisories/rematch", api.admin_token)
 
 
+def _enroll_totp(api: Api) -> Any:
+    return api.call("POST", "/users/root/totp", api.admin_token)
+
+
+def _confirm_totp(api: Api) -> Any:
+    from rampart.auth import totp
+
+    secret = _enroll_totp(api).json()["secret"]
+    code = totp.code_at(secret, totp.counter_at(api.clock.now))
+    return api.call("POST", "/users/root/totp/confirm", api.admin_token, json={"code": code})
+
+
+def _reset_totp(api: Api) -> Any:
+    _enroll_totp(api)
+    return api.call("DELETE", "/users/root/totp", api.admin_token)
+
+
 # (method, path as routed) -> a successful call of it
 SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/auth/logout"): _logout,
@@ -83,6 +107,9 @@ SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/hosts/{host_ref}/revoke"): _revoke_host,
     ("POST", "/hosts/{host_ref}/scan"): _scan_host,
     ("POST", "/advisories/rematch"): _rematch,
+    ("POST", "/users/{name}/totp"): _enroll_totp,
+    ("POST", "/users/{name}/totp/confirm"): _confirm_totp,
+    ("DELETE", "/users/{name}/totp"): _reset_totp,
 }
 
 

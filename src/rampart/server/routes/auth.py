@@ -1,11 +1,17 @@
-"""Login, logout and whoami: password logins issue a short-lived API token."""
+"""Login, logout and whoami: password logins issue a short-lived API token.
+
+A user with a confirmed TOTP second factor must also send a current code; such a login's token is
+marked ``mfa``. A wrong or missing code counts as a failed login (audited, rate limited).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
+from rampart.auth import totp
 from rampart.auth.passwords import dummy_verify, verify_password
 from rampart.auth.tokens import hash_secret, issue_api_token, scopes_for_roles
 from rampart.server.deps import Authenticated, State, client_address
@@ -17,7 +23,13 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 LOGIN_LIFETIME = timedelta(hours=12)
 
 
-def _refuse_login(state: State, username: str, address: str, why: str) -> HTTPException:
+TOTP_REQUIRED = "a TOTP code is required"
+TOTP_INVALID = "invalid TOTP code"
+
+
+def _refuse_login(
+    state: State, username: str, address: str, why: str, message: str = "wrong user name or password"
+) -> HTTPException:
     state.audit.append(
         username[:64] or "-",
         "auth.login.failure",
@@ -25,7 +37,23 @@ def _refuse_login(state: State, username: str, address: str, why: str) -> HTTPEx
         "failure",
         {"address": address, "why": why},
     )
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message)
+
+
+def _second_factor(state: State, user: Any, code: str | None, address: str) -> bool:
+    """True when the login passed a second factor; 401 when the user has one and the code is missing or wrong."""
+    if not user.totp_confirmed or user.totp_secret is None:
+        return False
+    if not code:
+        raise _refuse_login(state, user.name, address, "no TOTP code", TOTP_REQUIRED)
+    counter = totp.verify(user.totp_secret, code, user.totp_last_counter, state.clock())
+    if counter is None:
+        raise _refuse_login(state, user.name, address, "bad TOTP code", TOTP_INVALID)
+    with state.session() as session:
+        fresh = user_store.record_totp_counter(session, user.name, counter)
+    if not fresh:  # a concurrent login spent this step first
+        raise _refuse_login(state, user.name, address, "TOTP code already used", TOTP_INVALID)
+    return True
 
 
 def _check_rate(state: State, username: str, address: str) -> None:
@@ -43,7 +71,7 @@ def _check_rate(state: State, username: str, address: str) -> None:
 
 @router.post("/login", response_model=LoginResponse)
 def login(body: LoginRequest, request: Request, state: State) -> LoginResponse:
-    """Exchange a user name and password for a 12-hour token."""
+    """Exchange a user name and password (and a TOTP code, once enrolled) for a 12-hour token."""
     address = client_address(request)
     _check_rate(state, body.username, address)
     with state.session() as session:
@@ -53,6 +81,7 @@ def login(body: LoginRequest, request: Request, state: State) -> LoginResponse:
         raise _refuse_login(state, body.username, address, "unknown user")
     if user.disabled or not verify_password(user.password_hash, body.password):
         raise _refuse_login(state, body.username, address, "disabled" if user.disabled else "bad password")
+    mfa = _second_factor(state, user, body.totp, address)
     issued, now = issue_api_token(), state.clock()
     expires = now + LOGIN_LIFETIME
     with state.session() as session:
@@ -65,16 +94,17 @@ def login(body: LoginRequest, request: Request, state: State) -> LoginResponse:
             sorted(scopes_for_roles(user.roles)),
             now,
             expires,
+            mfa=mfa,
         )
     state.audit.append(
         user.name,
         "auth.login.success",
         f"user:{user.name}",
         "success",
-        {"address": address, "via": issued.id},
+        {"address": address, "via": issued.id, "mfa": mfa},
     )
     out = UserOut(name=user.name, roles=list(user.roles), tags=dict(user.tags), created_at=user.created_at)
-    return LoginResponse(token=issued.wire, expires_at=expires, user=out)
+    return LoginResponse(token=issued.wire, expires_at=expires, user=out, mfa=mfa)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -94,7 +124,7 @@ def logout(caller: Authenticated, state: State) -> Response:
 
 @router.get("/whoami", response_model=WhoAmI)
 def whoami(caller: Authenticated) -> WhoAmI:
-    """The caller's name, roles, tags and token."""
+    """The caller's name, roles, tags and token, and whether its login passed a second factor."""
     token = TokenInfo(
         id=caller.token_id,
         name=caller.token_name,
@@ -103,4 +133,10 @@ def whoami(caller: Authenticated) -> WhoAmI:
         expires_at=caller.expires_at,
     )
     principal = caller.principal
-    return WhoAmI(name=principal.name, roles=list(principal.roles), tags=dict(principal.tags), token=token)
+    return WhoAmI(
+        name=principal.name,
+        roles=list(principal.roles),
+        tags=dict(principal.tags),
+        token=token,
+        mfa=caller.mfa,
+    )

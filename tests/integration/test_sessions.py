@@ -1,0 +1,293 @@
+"""Access sessions end to end on loopback: real server and agent processes, the real CLI.
+
+Commands with exit codes and 8-bit clean streams, RunAs from tags and the default (root refused),
+rsync over `session exec`, copies both ways with checksums, port forwarding with many connections,
+a shell in a real terminal (size and resize), observers, termination, recordings that verify and a
+tampered one that does not, and fail-closed recording.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixtures.accounts import os_accounts
+from integration.fleet import ADMIN, AgentProcess, Server, free_port, rampart_command, wait_for
+from integration.sessions import SessionFleet, Terminal, start_fleet
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="sessions run as other OS users"),
+]
+HOST = "sess-1"
+
+
+@pytest.fixture(scope="module")
+def accounts() -> Iterator[list[str]]:
+    with os_accounts(["/bin/bash", "/bin/bash"]) as names:
+        yield names
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory, accounts: list[str]) -> Iterator[SessionFleet]:
+    base = tmp_path_factory.mktemp("sessions")
+    extra = ("--session-user", accounts[0], "--session-grace", "20")
+    server = Server(base / "server", "127.0.0.1", free_port(), extra=extra)
+    agent = AgentProcess(base / "agent", Path("/"))
+    try:
+        fleet = start_fleet(base, server, agent, HOST)
+        fleet.add_user("alice", ["operator"], {})
+        fleet.add_user("bob", ["operator"], {"runas": accounts[1]})
+        fleet.add_user("rooty", ["operator"], {"runas": "root"})
+        fleet.add_user("carol", ["auditor"], {})
+        yield fleet
+    finally:
+        agent.stop()
+        server.stop()
+
+
+def test_exec_is_8_bit_clean_with_separate_stderr_and_the_exit_code(fleet: SessionFleet) -> None:
+    payload = bytes(range(256)) * 4096
+    done = fleet.rampart(
+        "alice", "session", "exec", HOST, "--", "cat; echo to-stderr >&2; exit 5", stdin=payload
+    )
+    assert done.returncode == 5, done.stderr
+    assert done.stdout == payload
+    assert done.stderr.endswith(b"to-stderr\n")
+
+
+def test_runas_comes_from_the_tag_or_the_default_and_root_is_refused(
+    fleet: SessionFleet, accounts: list[str]
+) -> None:
+    for user, login in (("alice", accounts[0]), ("bob", accounts[1])):
+        done = fleet.rampart(user, "session", "exec", HOST, "--", "id -un; echo $HOME; echo $USER")
+        assert done.stdout.decode().split() == [login, f"/home/{login}", login], done.stderr
+    refused = fleet.rampart("rooty", "session", "exec", HOST, "--", "id -u")
+    assert refused.returncode != 0 and b"session.root" in refused.stderr
+    denies = [e for e in fleet.audit() if e["action"] == "session.deny" and e["actor"] == "rooty"]
+    assert denies and denies[-1]["details"]["action"] == "session.root"
+    auditor = fleet.rampart("carol", "session", "exec", HOST, "--", "true")
+    assert auditor.returncode != 0 and b"not allow" in auditor.stderr
+
+
+def test_rsync_runs_over_session_exec(fleet: SessionFleet, accounts: list[str], tmp_path: Path) -> None:
+    source = tmp_path / "tree"
+    (source / "sub").mkdir(parents=True)
+    for index in range(20):
+        (source / "sub" / f"f{index}.bin").write_bytes(os.urandom(1000 * index + 1))
+    target = f"/home/{accounts[0]}/rsynced"
+    done = subprocess.run(
+        [
+            "rsync",
+            "-a",
+            "-e",
+            " ".join(rampart_command("session", "exec")),
+            f"{source}/",
+            f"{HOST}:{target}/",
+        ],
+        env=fleet.env("alice"),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for path in (source / "sub").iterdir():
+        assert Path(target, "sub", path.name).read_bytes() == path.read_bytes()
+    assert Path(target).stat().st_uid != 0  # written as the RunAs user, not as the agent
+
+
+def test_copies_both_ways_with_matching_checksums(
+    fleet: SessionFleet, accounts: list[str], tmp_path: Path
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    local, back = tmp_path / "up.bin", tmp_path / "down.bin"
+    local.write_bytes(data)
+    remote = f"/home/{accounts[0]}/copied.bin"
+    up = fleet.rampart("alice", "session", "cp", str(local), f"{HOST}:{remote}")
+    assert up.returncode == 0, up.stderr
+    down = fleet.rampart("alice", "session", "cp", f"{HOST}:{remote}", str(back))
+    assert down.returncode == 0, down.stderr
+    digest = hashlib.sha256(data).hexdigest()
+    assert back.read_bytes() == data and digest.encode() in up.stderr + up.stdout
+    missing = fleet.rampart("alice", "session", "cp", f"{HOST}:/nonexistent/file", str(tmp_path / "x"))
+    assert missing.returncode == 1 and not (tmp_path / "x").exists()
+
+
+class EchoServer:
+    """A TCP echo server on loopback, one thread per connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn: socket.socket) -> None:
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+
+def _round_trip(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+        sender = threading.Thread(target=lambda: (conn.sendall(data), conn.shutdown(socket.SHUT_WR)))
+        sender.start()
+        received = bytearray()
+        while chunk := conn.recv(65536):
+            received += chunk
+        sender.join()
+    return bytes(received)
+
+
+def test_forward_carries_many_connections_at_once(fleet: SessionFleet) -> None:
+    echo = EchoServer()
+    local_port = free_port()
+    forward = fleet.popen(
+        "alice", "session", "forward", HOST, f"{local_port}:127.0.0.1:{echo.port}", stderr=subprocess.PIPE
+    )
+    try:
+        wait_for(lambda: _connectable(local_port), "the local forward port")
+        payloads = [os.urandom(512 * 1024 + n) for n in range(8)]
+        results: list[bytes] = [b""] * len(payloads)
+        threads = [
+            threading.Thread(target=lambda i=i: results.__setitem__(i, _round_trip(local_port, payloads[i])))
+            for i in range(len(payloads))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert results == payloads
+    finally:
+        forward.terminate()
+        forward.wait(30)
+        echo.sock.close()
+    session = fleet.ended(fleet.latest("alice")["id"])
+    assert session["kind"] == "forward" and session["target"] == f"127.0.0.1:{echo.port}"
+
+
+def _connectable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_a_shell_gets_the_terminal_size_resizes_and_exit_code(
+    fleet: SessionFleet, accounts: list[str]
+) -> None:
+    terminal = Terminal(rampart_command("session", "start", HOST), fleet.env("alice"), rows=33, cols=101)
+    try:
+        terminal.type("stty size; echo sh-$((40+2))\r")
+        terminal.expect(r"33 101\r?\n.*sh-42")
+        terminal.resize(40, 120)
+        terminal.type("stty size\r")
+        terminal.expect(r"40 120")
+        terminal.type("exit 4\r")
+        assert terminal.wait() == 4
+    finally:
+        terminal.close()
+    session = fleet.ended(fleet.latest("alice")["id"])
+    assert session["exit_code"] == 4 and session["login"] == accounts[0]
+
+
+def test_observers_see_the_shell_cannot_type_and_termination_ends_it(fleet: SessionFleet) -> None:
+    terminal = Terminal(rampart_command("session", "start", HOST), fleet.env("alice"))
+    observer = None
+    try:
+        terminal.type("echo ready-$((1+1))\r")
+        terminal.expect("ready-2")
+        session_id = fleet.latest("alice")["id"]
+        observer = Terminal(rampart_command("session", "join", session_id), fleet.env(ADMIN))
+        terminal.type("echo seen-by-$((2*3))\r")
+        observer.expect("seen-by-6")
+        observer.type("echo typed-by-observer-$((3*3))\r")
+        terminal.type("echo after\r")
+        terminal.expect("after\r\n")
+        assert b"typed-by-observer-9" not in terminal.output
+        listed = json.loads(fleet.rampart(ADMIN, "session", "list").stdout)
+        assert any(s["id"] == session_id and s["active"] for s in listed)
+        killed = fleet.rampart(ADMIN, "session", "terminate", session_id)
+        assert killed.returncode == 0, killed.stderr
+        assert terminal.wait() != 0
+        terminal.expect(r"session ended: terminated by admin")
+    finally:
+        terminal.close()
+        if observer is not None:
+            observer.close()
+    actions = [e["action"] for e in fleet.audit() if e["details"].get("session") == session_id]
+    assert {"session.start", "session.join", "session.terminate", "session.end"} <= set(actions)
+
+
+def test_shell_recording_verifies_replays_and_a_changed_byte_is_caught(fleet: SessionFleet) -> None:
+    terminal = Terminal(rampart_command("session", "start", HOST), fleet.env("alice"))
+    try:
+        terminal.type(
+            "stty -echo; printf 'Pass''word: '; read secret; stty echo; echo; echo visible-$((5*5))\r"
+        )
+        terminal.expect("Password: ")
+        terminal.type("hunter2-not-recorded\r")
+        terminal.expect("visible-25")
+        terminal.type("exit\r")
+        terminal.wait()
+    finally:
+        terminal.close()
+    session_id = fleet.ended(fleet.latest("alice")["id"])["id"]
+    verified = fleet.rampart(ADMIN, "session", "verify", session_id)
+    assert verified.returncode == 0, verified.stderr
+    recording = fleet.api(f"/sessions/{session_id}/recording")
+    assert recording["verified"] and recording["end"]["reason"] == "exited with code 0"
+    typed = "".join(data for _, code, data in recording["events"] if code == "i")
+    assert "visible" in typed and "hunter2" not in typed
+    played = fleet.rampart(ADMIN, "session", "play", session_id, "--speed", "1000")
+    assert played.returncode == 0 and b"visible-25" in played.stdout
+    segment = sorted(fleet.recording_dir(session_id).glob("seg-*.jsonl"))[0]
+    content = bytearray(segment.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    segment.write_bytes(bytes(content))
+    tampered = fleet.rampart(ADMIN, "session", "verify", session_id)
+    assert tampered.returncode != 0 and re.search(rb"segment|chain|hash", tampered.stderr + tampered.stdout)
+
+
+def test_fail_closed_refuses_sessions_when_recordings_cannot_be_written(
+    tmp_path: Path, accounts: list[str]
+) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    extra = ("--session-user", accounts[0], "--recordings", str(store), "--recording-fail-closed")
+    server = Server(tmp_path / "server", "127.0.0.1", free_port(), extra=extra)
+    agent = AgentProcess(tmp_path / "agent", Path("/"))
+    try:
+        fleet = start_fleet(tmp_path, server, agent, "fc-1")
+        assert fleet.rampart(ADMIN, "session", "exec", "fc-1", "--", "true").returncode == 0
+        subprocess.run(["mount", "--bind", str(store), str(store)], check=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,ro,bind", str(store)], check=True)
+            refused = fleet.rampart(ADMIN, "session", "exec", "fc-1", "--", f"touch {tmp_path}/ran")
+        finally:
+            subprocess.run(["umount", str(store)], check=True)
+        assert refused.returncode != 0 and b"recording" in refused.stderr
+        assert not (tmp_path / "ran").exists()
+        denies = [e for e in fleet.audit() if e["action"] == "session.deny"]
+        assert denies and "recording" in denies[-1]["details"]["why"]
+    finally:
+        agent.stop()
+        server.stop()
