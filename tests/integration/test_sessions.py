@@ -177,7 +177,7 @@ def test_forward_carries_many_connections_at_once(fleet: SessionFleet) -> None:
         assert results == payloads
     finally:
         forward.terminate()
-        forward.wait(30)
+        forward.communicate(timeout=30)
         echo.sock.close()
     session = fleet.ended(fleet.latest("alice")["id"])
     assert session["kind"] == "forward" and session["target"] == f"127.0.0.1:{echo.port}"
@@ -217,6 +217,7 @@ def test_observers_see_the_shell_cannot_type_and_termination_ends_it(fleet: Sess
         terminal.expect("ready-2")
         session_id = fleet.latest("alice")["id"]
         observer = Terminal(rampart_command("session", "join", session_id), fleet.env(ADMIN))
+        observer.expect("ready-2")  # what the shell showed before the observer joined
         terminal.type("echo seen-by-$((2*3))\r")
         observer.expect("seen-by-6")
         observer.type("echo typed-by-observer-$((3*3))\r")
@@ -233,7 +234,7 @@ def test_observers_see_the_shell_cannot_type_and_termination_ends_it(fleet: Sess
         terminal.close()
         if observer is not None:
             observer.close()
-    actions = [e["action"] for e in fleet.audit() if e["details"].get("session") == session_id]
+    actions = [e["action"] for e in fleet.audit() if e["target"] == f"session:{session_id}"]
     assert {"session.start", "session.join", "session.terminate", "session.end"} <= set(actions)
 
 

@@ -157,6 +157,10 @@ async def run_stdio(
 
 
 def _stdio_handler(io: Stdio) -> Handler:
+    """Output to ours; the session ends at the server's ``end`` event, which always follows the exit
+    status, with the remote exit code, saying why when the server (not the process) ended it."""
+    exited: list[int] = []
+
     async def handle(stream: Stream, data: bytes) -> int | None:
         if stream is Stream.STDOUT:
             write(io.stdout, data)
@@ -164,12 +168,21 @@ def _stdio_handler(io: Stdio) -> Handler:
         if stream is Stream.STDERR:
             write(io.stderr, data)
             return None
-        ending = outcome(records.parse_event(data))
-        if ending is not None and ending[1]:
+        event = records.parse_event(data)
+        ending = outcome(event)
+        if event["type"] == "exit" and ending is not None:
+            exited.append(ending[0])
+            return None
+        if ending is not None and ending[1] and not (exited and _ended_by_exit(event)):
             io.remark(ending[1])
-        return None if ending is None else ending[0]
+        return None if ending is None else (exited or [ending[0]])[0]
 
     return handle
+
+
+def _ended_by_exit(event: dict[str, Any]) -> bool:
+    reason = str(event.get("reason", ""))
+    return reason.startswith(("exited with code", "killed by signal"))
 
 
 async def pump_input(source: BinaryIO, conversation: Conversation) -> None:

@@ -134,7 +134,10 @@ async def stdin_until_eof(conversation: Conversation) -> bytes:
 
 
 async def exit_with(conversation: Conversation, code: int | None = 0, signal: int | None = None) -> None:
+    """The process's exit status, then the server's end of the session (as the real server sends them)."""
     await conversation.send_event(Stream.CTL_OUT, {"type": "exit", "code": code, "signal": signal})
+    reason = f"exited with code {code}" if signal is None else f"killed by signal {signal}"
+    await conversation.send_event(Stream.CTL_OUT, {"type": "end", "reason": reason})
 
 
 async def echo_then_exit(server: FakeSessionServer, key: Key, conversation: Conversation) -> None:

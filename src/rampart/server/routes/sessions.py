@@ -187,12 +187,14 @@ def _runas(state: ServerState, caller: Caller) -> str:
     return login
 
 
-def _decide_or_deny(state: ServerState, caller: Caller, action: str, host: Any, why: str) -> None:
+def _decide_or_deny(state: ServerState, caller: Caller, action: str, host: Any, why: str) -> tuple[str, ...]:
+    """The policies that allowed ``action``; a denial is audited with its policies and becomes a 403."""
     context = session_context(mfa=caller.mfa, source_ip=caller.address, now=state.clock())
     decision = decide(state, caller, action, host_resource(host), context)
     if not decision.allowed:
         _audit_deny(state, caller, host.id, action, decision.policies, why)
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"{why} ({action} on {host.hostname})")
+    return decision.policies
 
 
 def _audit_deny(
@@ -209,7 +211,8 @@ def _audit_deny(
 
 def _audit_start(state: ServerState, spec: SessionSpec) -> None:
     details = {
-        "session": spec.id,
+        "host": spec.host_id,
+        "policies": ",".join(spec.policies),
         "kind": spec.kind,
         "login": spec.login,
         "address": spec.client_address,
@@ -217,7 +220,7 @@ def _audit_start(state: ServerState, spec: SessionSpec) -> None:
         "target": spec.target,
         "path": spec.path,
     }
-    state.audit.append(spec.user, "session.start", f"host:{spec.host_id}", "success", details)
+    state.audit.append(spec.user, "session.start", f"session:{spec.id}", "success", details)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -277,9 +280,9 @@ async def terminate_session(session_id: str, caller: Authenticated, state: State
     live = state.broker.get(row.id)
     if live is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "the session has already ended")
-    details = {"session": row.id, "address": caller.address}
+    details = {"host": row.host_id, "address": caller.address}
     await run_in_threadpool(
-        state.audit.append, caller.name, "session.terminate", f"host:{row.host_id}", "success", details
+        state.audit.append, caller.name, "session.terminate", f"session:{row.id}", "success", details
     )
     live.request_end(f"terminated by {caller.name}")
 
@@ -415,13 +418,13 @@ async def _observe(
     except HTTPException as error:
         await transport.close(CLOSE_DENIED, str(error.detail)[:120])
         return
-    details = {"session": live.spec.id, "address": caller.address}
+    details = {"host": host.id, "address": caller.address}
     await run_in_threadpool(
-        state.audit.append, caller.name, "session.join", f"host:{host.id}", "success", details
+        state.audit.append, caller.name, "session.join", f"session:{live.spec.id}", "success", details
     )
     await websocket.send_text(json.dumps({"type": "attached", "session": live.spec.id, "mode": "observe"}))
     observer = Observer(transport, caller.name)
-    live.observers.add(observer)
+    live.add_observer(observer)
     try:
         await _discard_until_closed(transport, observer, live)
     finally:

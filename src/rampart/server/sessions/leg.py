@@ -130,7 +130,7 @@ class Leg:
         self.from_agent.update(data)
         live.record_output("o" if stream is Stream.STDOUT else "e", data)
         if stream is Stream.STDOUT:
-            live.observe(records.data(Stream.STDOUT, data))
+            live.observe(data)
         await self.client.send(stream, data)
 
     async def _on_agent_event(self, event: dict[str, Any], raw: bytes) -> None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from rampart.server.sessions.access import access_problem
 from rampart.server.sessions.leg import Leg
 from rampart.server.sessions.recorder import SessionRecorder
 from rampart.server.sessions.spec import SessionSpec
+from rampart.session import records
+from rampart.session.records import Stream
 from rampart.store import sessions as session_store
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ log = logging.getLogger("rampart.server")
 WATCH_INTERVAL = 1.0
 ACCESS_CHECK_INTERVAL = 10.0
 OBSERVER_QUEUE = 1024
+OBSERVER_HISTORY = 64 * 1024  # recent terminal output a joining observer sees first
 
 
 class Observer:
@@ -41,6 +45,7 @@ class Observer:
     def __init__(self, transport: Transport, name: str) -> None:
         self.transport, self.name = transport, name
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(OBSERVER_QUEUE)
+        self._queue.put_nowait(records.hello({}))  # a plain stream: nothing to resume
         self.task = asyncio.create_task(self._pump())
 
     def offer(self, record: bytes) -> None:
@@ -68,6 +73,8 @@ class LiveSession:
         self.grace = config.session_grace
         self.legs: dict[int, Leg] = {}
         self.observers: set[Observer] = set()
+        self._history: deque[bytes] = deque()
+        self._history_bytes = 0
         self.echo = True
         self.started = self.last_input = time.monotonic()
         self.end_reason: str | None = None
@@ -139,9 +146,21 @@ class LiveSession:
     def record_marker(self, what: dict[str, Any]) -> None:
         self.recorder.marker(what)
 
-    def observe(self, record: bytes) -> None:
+    def observe(self, output: bytes) -> None:
+        """Pass terminal output to the observers, and keep the most recent for those who join later."""
+        record = records.data(Stream.STDOUT, output)
         for observer in list(self.observers):
             observer.offer(record)
+        self._history.append(output)
+        self._history_bytes += len(output)
+        while self._history_bytes - len(self._history[0]) >= OBSERVER_HISTORY:
+            self._history_bytes -= len(self._history.popleft())
+
+    def add_observer(self, observer: Observer) -> None:
+        """Start an observer with the recent output, then the live stream."""
+        for output in self._history:
+            observer.offer(records.data(Stream.STDOUT, output))
+        self.observers.add(observer)
 
     # -- limits ------------------------------------------------------------------------------
 
@@ -227,8 +246,7 @@ class LiveSession:
                 bytes_in=summary["bytes_in"],
                 bytes_out=summary["bytes_out"],
             )
-        details = {"session": self.spec.id, "reason": reason[:300], "exit_code": summary["exit_code"]}
+        details = {"host": self.spec.host_id, "login": self.spec.login, "address": self.spec.client_address}
+        details |= {"reason": reason[:300], "exit_code": summary["exit_code"]}
         details |= {"bytes_in": summary["bytes_in"], "bytes_out": summary["bytes_out"]}
-        self.state.audit.append(
-            self.spec.user, "session.end", f"host:{self.spec.host_id}", "success", details
-        )
+        self.state.audit.append(self.spec.user, "session.end", f"session:{self.spec.id}", "success", details)
