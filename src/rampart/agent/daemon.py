@@ -124,7 +124,13 @@ class Agent:
         welcome = await handshake(transport, self.identity, __version__)
         if self.settings.scan_interval is None:
             self.scan_interval = welcome.scan_interval
-        mux = Mux(transport, initiator=True, keepalive=welcome.keepalive, dead_after=welcome.dead_after)
+        mux = Mux(
+            transport,
+            initiator=True,
+            window=p.CHANNEL_WINDOW,
+            keepalive=welcome.keepalive,
+            dead_after=welcome.dead_after,
+        )
         runner = asyncio.create_task(mux.run())
         session = LinkSession(
             mux,

@@ -20,6 +20,9 @@ PROTOCOL_VERSION = 1
 MAX_HANDSHAKE = 32 * 1024
 MAX_CONTROL_MESSAGE = 64 * 1024
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+# Bytes each side lets the other send on one channel before it reads them: throughput per channel is
+# at most this over the round trip, so it is sized for bulk session traffic (forwards, copies).
+CHANNEL_WINDOW = 1024 * 1024
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_REVOKED = 4403
 CLOSE_PROTOCOL = 4400

@@ -107,7 +107,11 @@ class AgentSession:
         self.state, self.transport, self.host_id, self.address = state, transport, host_id, address
         config = state.config
         self.mux = Mux(
-            transport, initiator=False, keepalive=config.link_keepalive, dead_after=config.link_dead_after
+            transport,
+            initiator=False,
+            window=p.CHANNEL_WINDOW,
+            keepalive=config.link_keepalive,
+            dead_after=config.link_dead_after,
         )
         self.connection = AgentConnection(host_id, self._send_control, self._close, self.mux.open)
         self._control: Channel | None = None

@@ -8,22 +8,12 @@ import ssl
 import uvicorn
 
 from rampart.pki.tlsfiles import TlsFiles
+from rampart.server import tlsbuffers
 from rampart.server.app import create_app
 from rampart.server.bootstrap import build_state, check_listen, ensure_tls
 from rampart.server.config import ServerConfig
 
 WS_MAX_MESSAGE = 80 * 1024
-# asyncio gives every TLS connection a 256 KiB read buffer for encrypted bytes, resident from the first
-# byte: with a fleet of idle agent links that was most of the server's memory (benchmarks/fleet_scale.py).
-# A smaller buffer only means a large TLS record arrives in a few reads instead of one.
-TLS_READ_BUFFER = 4 * 1024
-
-
-def shrink_tls_read_buffers() -> None:
-    """Lower asyncio's per-connection TLS read buffer (a class attribute read at connection time)."""
-    import asyncio.sslproto
-
-    asyncio.sslproto.SSLProtocol.max_size = TLS_READ_BUFFER
 
 
 def uvicorn_config(config: ServerConfig, tls: TlsFiles) -> uvicorn.Config:
@@ -57,5 +47,5 @@ def serve(config: ServerConfig) -> None:
     check_listen(config)
     tls = ensure_tls(config)
     logging.getLogger("rampart").setLevel(logging.INFO)
-    shrink_tls_read_buffers()
+    tlsbuffers.install()
     uvicorn.Server(uvicorn_config(config, tls)).run()

@@ -146,6 +146,7 @@ class Conversation:
         self._write_lock = asyncio.Lock()
         self._acked = Pulse()
         self._owing = asyncio.Event()
+        self._ack_now = asyncio.Event()
         self.attached = asyncio.Event()
         self.detached = asyncio.Event()
         self.detached.set()
@@ -304,14 +305,18 @@ class Conversation:
     def _owe(self, stream: Stream, size: int) -> None:
         self._owed[stream] += size
         self._owing.set()
+        if self._owed[stream] >= self._limits[1]:
+            self._ack_now.set()
 
     async def _ack_later(self, pipe: RecordPipe) -> None:
-        """Acknowledge received bytes soon after they arrive (immediately past ``ack_every``)."""
+        """Acknowledge received bytes within ``ack_delay``, at once when ``ack_every`` bytes are owed
+        (a sender may hold only ``buffer_limit`` unacknowledged bytes, so a late ack stalls it)."""
         while self._pipe is pipe:
             await self._owing.wait()
-            if max(self._owed.values()) < self._limits[1]:
-                await asyncio.sleep(self._limits[2])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ack_now.wait(), self._limits[2])
             self._owing.clear()
+            self._ack_now.clear()
             async with self._write_lock:
                 await self._send_acks_locked()
 
