@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pytest
 
 from fixtures.accounts import os_accounts
 from integration.fleet import ADMIN, AgentProcess, Server, free_port, rampart_command, wait_for
-from integration.sessions import SessionFleet, Terminal, start_fleet
+from integration.sessions import PASSWORD, SessionFleet, Terminal, start_fleet
 
 pytestmark = [
     pytest.mark.slow,
@@ -266,6 +267,93 @@ def test_shell_recording_verifies_replays_and_a_changed_byte_is_caught(fleet: Se
     segment.write_bytes(bytes(content))
     tampered = fleet.rampart(ADMIN, "session", "verify", session_id)
     assert tampered.returncode != 0 and re.search(rb"segment|chain|hash", tampered.stderr + tampered.stdout)
+
+
+def test_a_host_tagged_mfa_required_needs_a_totp_login(
+    fleet: SessionFleet, accounts: list[str], tmp_path: Path
+) -> None:
+    agent = AgentProcess(tmp_path / "mfa-agent", Path("/"))
+    try:
+        host_id = agent.enroll(
+            fleet.server.url, fleet.server.join_token(fleet.admin, {"mfa": "required"}), "mfa-1"
+        )
+        agent.start()
+        wait_for(lambda: fleet.api(f"/hosts/{host_id}")["connected"], "the second agent's link")
+        fleet.add_user("dave", ["operator"], {})
+        refused = fleet.rampart("dave", "session", "exec", "mfa-1", "--", "true")
+        assert refused.returncode != 0 and b"not allow" in refused.stderr
+        deny = [e for e in fleet.audit() if e["action"] == "session.deny" and e["actor"] == "dave"][-1]
+        assert "forbid.mfa-required-host" in deny["details"]["policies"]
+        _enrol_totp(fleet, "dave")
+        allowed = fleet.rampart("dave", "session", "exec", "mfa-1", "--", "id -un")
+        assert allowed.returncode == 0 and allowed.stdout == f"{accounts[0]}\n".encode(), allowed.stderr
+    finally:
+        agent.stop()
+
+
+def _enrol_totp(fleet: SessionFleet, user: str) -> None:
+    """Enrol and confirm a TOTP factor for ``user``, then log in again with a code (a later time step)."""
+    import pyotp
+
+    token = json.loads(Path(fleet.configs[user]).read_text())["token"]
+    with fleet.server.client(token) as client:
+        secret = client.post(f"/users/{user}/totp").json()["secret"]
+        code = pyotp.TOTP(secret).now()
+        assert client.post(f"/users/{user}/totp/confirm", json={"code": code}).status_code == 204
+    next_code = pyotp.TOTP(secret).at(int(time.time()) + 30)
+    env = {**fleet.env(user), "RAMPART_PASSWORD": PASSWORD}
+    ca = fleet.server.data_dir / "pki" / "ca.crt"
+    done = subprocess.run(
+        rampart_command(
+            "login", "--server", fleet.server.url, "--user", user, "--ca", str(ca), "--totp", next_code
+        ),
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_idle_timeout_and_maximum_duration_end_sessions(tmp_path: Path, accounts: list[str]) -> None:
+    options = ("--session-user", accounts[0], "--session-idle-timeout", "3", "--session-max-duration", "8")
+    server = Server(tmp_path / "server", "127.0.0.1", free_port(), extra=options)
+    agent = AgentProcess(tmp_path / "agent", Path("/"))
+    try:
+        fleet = start_fleet(tmp_path, server, agent, "lim-1")
+        idle = fleet.rampart(ADMIN, "session", "exec", "lim-1", "--", "sleep 60")
+        assert idle.returncode != 0 and b"idle for more than 3 s" in idle.stderr
+        typing = fleet.popen(
+            ADMIN,
+            "session",
+            "exec",
+            "lim-1",
+            "--",
+            "cat >/dev/null; sleep 60",
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert typing.stdin is not None
+        for _ in range(40):  # input keeps it from idling out; the maximum duration still ends it
+            if typing.poll() is not None:
+                break
+            typing.stdin.write(b"k\n")
+            typing.stdin.flush()
+            time.sleep(0.5)
+        _, errors = typing.communicate(timeout=30)
+        assert b"maximum session duration of 8 s reached" in errors
+    finally:
+        agent.stop()
+        server.stop()
+
+
+def test_a_revoked_token_ends_its_running_session(fleet: SessionFleet) -> None:
+    fleet.add_user("erin", ["operator"], {})
+    running = fleet.popen("erin", "session", "exec", HOST, "--", "sleep 60", stderr=subprocess.PIPE)
+    wait_for(lambda: any(s["user"] == "erin" and s["active"] for s in fleet.sessions()), "erin's session")
+    assert fleet.rampart("erin", "logout").returncode == 0  # revokes the token the session runs on
+    _, errors = running.communicate(timeout=60)
+    assert b"access revoked: the token was revoked" in errors
 
 
 def test_fail_closed_refuses_sessions_when_recordings_cannot_be_written(
