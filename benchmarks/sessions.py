@@ -448,6 +448,27 @@ def running_sink() -> Iterator[Sink]:
         process.wait(10)
 
 
+async def still_active(client: ApiClient, wait: float = 15.0) -> list[dict[str, Any]]:
+    """The sessions still active once ``wait`` seconds have passed (or none are left)."""
+    deadline = time.perf_counter() + wait
+    while (left := await asyncio.to_thread(list_sessions, client, True)) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.5)
+    return left
+
+
+def processes_of(login: str) -> list[int]:
+    """Processes still running as the session user."""
+    import pwd
+
+    uid = pwd.getpwnam(login).pw_uid
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                found.append(int(entry.name))
+    return found
+
+
 async def shells_phase(fleet: SessionFleet, sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
     connection = resolve(None, None, env={"RAMPART_CONFIG": str(fleet.configs[ADMIN])})
     with make_client(connection) as client:
@@ -455,7 +476,7 @@ async def shells_phase(fleet: SessionFleet, sink: Sink, args: argparse.Namespace
         many = await many_shells(connection, client, args)
         print("== one shell, idle and beside a forwarded transfer", flush=True)
         one = await shell_beside_transfer(fleet, connection, client, sink, args)
-        left = await asyncio.to_thread(list_sessions, client, True)
+        left = await still_active(client)
     return {"many": many, "one": one, "left": [f"{s['kind']} {s['id']}" for s in left]}
 
 
@@ -518,7 +539,8 @@ def notes(runs: Sequence[Transfer], shells: dict[str, Any], args: argparse.Names
         f"one shell: {args.one_shell_keys} idle keys, then keys every 50-100 ms for as long as the "
         f"forward ran ({beside.mb_s:.1f} MB/s, SHA-256 matched: {'yes' if beside.matched else 'NO'})",
         f"shells the API had to terminate: {shells['many']['stuck'] + shells['one']['stuck']}; "
-        f"sessions still active at the end: {len(shells['left'])} {shells['left'] or ''}",
+        f"sessions still active at the end: {len(shells['left'])} {shells['left'] or ''}; processes of the "
+        f"session user left after the agent stopped: {len(shells['orphans'])}",
     ]
 
 
@@ -531,15 +553,16 @@ def report(runs: Sequence[Transfer], shells: dict[str, Any], args: argparse.Name
 
 
 def run(args: argparse.Namespace) -> tuple[list[Transfer], dict[str, Any]]:
-    with (
-        os_accounts(["/bin/bash"]) as logins,
-        running_fleet(args.scratch, logins[0]) as fleet,
-        running_sink() as sink,
-    ):
-        print(f"server {fleet.server.url}, host {HOST} linked; session user {logins[0]}", flush=True)
-        print(f"== port-forward throughput, {args.size_mib} MiB x {args.runs}", flush=True)
-        runs = measure_throughput(fleet, sink.process, sink.port, args)
-        shells = asyncio.run(shells_phase(fleet, sink, args))
+    with os_accounts(["/bin/bash"]) as logins:
+        with running_fleet(args.scratch, logins[0]) as fleet, running_sink() as sink:
+            print(f"server {fleet.server.url}, host {HOST} linked; session user {logins[0]}", flush=True)
+            print(f"== port-forward throughput, {args.size_mib} MiB x {args.runs}", flush=True)
+            runs = measure_throughput(fleet, sink.process, sink.port, args)
+            shells = asyncio.run(shells_phase(fleet, sink, args))
+        shells["orphans"] = processes_of(logins[0])
+        for pid in shells["orphans"]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
     return runs, shells
 
 

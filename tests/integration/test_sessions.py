@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.accounts import os_accounts
+from fixtures.s3 import s3_server
 from integration.fleet import ADMIN, AgentProcess, Server, free_port, rampart_command, wait_for
 from integration.sessions import PASSWORD, SessionFleet, Terminal, start_fleet
 
@@ -354,6 +355,37 @@ def test_a_revoked_token_ends_its_running_session(fleet: SessionFleet) -> None:
     assert fleet.rampart("erin", "logout").returncode == 0  # revokes the token the session runs on
     _, errors = running.communicate(timeout=60)
     assert b"access revoked: the token was revoked" in errors
+
+
+def test_recordings_can_live_in_an_s3_compatible_store(tmp_path: Path, accounts: list[str]) -> None:
+    import boto3
+
+    with s3_server() as endpoint:
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="recs")
+        url = f"s3://recs/rampart?endpoint={endpoint}&region=us-east-1"
+        server = Server(
+            tmp_path / "server",
+            "127.0.0.1",
+            free_port(),
+            extra=("--session-user", accounts[0], "--recordings", url),
+        )
+        agent = AgentProcess(tmp_path / "agent", Path("/"))
+        try:
+            fleet = start_fleet(tmp_path, server, agent, "s3-1")
+            done = fleet.rampart(ADMIN, "session", "exec", "s3-1", "--", "echo kept-in-s3")
+            assert done.returncode == 0, done.stderr
+            session_id = fleet.ended(fleet.latest(ADMIN)["id"])["id"]
+            recording = fleet.api(f"/sessions/{session_id}/recording")
+            objects = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").list_objects_v2(
+                Bucket="recs"
+            )
+        finally:
+            agent.stop()
+            server.stop()
+    assert recording["verified"] and any("kept-in-s3" in str(event[2]) for event in recording["events"])
+    keys = [item["Key"] for item in objects["Contents"]]
+    assert f"rampart/sessions/{session_id}/end.json" in keys
+    assert not (tmp_path / "server" / "recordings" / "sessions").exists()
 
 
 def test_fail_closed_refuses_sessions_when_recordings_cannot_be_written(
