@@ -20,6 +20,7 @@ BENCHMARKS = (
     "scan_host.py",
     "scan_scaling.py",
     "fleet_scale.py",
+    "sessions.py",
 )
 
 

@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,9 @@ TARGET_P99_MS = 20.0
 IDLE_TIMEOUT = "86400"
 ECHO_TIMEOUT = 10.0
 KEY = b"x"
+CLEAR_EVERY = 100  # keys typed before Ctrl-U clears the line (the terminal is 200 columns wide)
+MANY_GAP = (0.1, 0.2)  # seconds between one shell's keys, with 100 shells typing
+ONE_SHELL_GAP = (0.02, 0.04)  # the single shell, idle and beside a transfer
 TERM = "xterm-256color"
 
 
@@ -113,7 +116,8 @@ def sink_main() -> None:
 
 def source_main(port: int, size: int, seed: int) -> None:
     """Make the data and its SHA-256, say so, wait for "go", then send it all and wait for the far end."""
-    data = random.Random(seed).randbytes(size)
+    rng = random.Random(seed)
+    data = b"".join(rng.randbytes(min(MIB, size - at)) for at in range(0, size, MIB))
     print(json.dumps({"sha256": hashlib.sha256(data).hexdigest()}), flush=True)
     sys.stdin.readline()
     start = time.perf_counter()
@@ -216,8 +220,16 @@ class Transfer:
         return self.size / 1e6 / self.seconds
 
 
-def transfer(sink: subprocess.Popen[str], port: int, size: int, seed: int, watch: dict[str, int]) -> Transfer:
-    """One transfer of ``size`` bytes from a new source process through the forward to the sink."""
+def transfer(
+    sink: subprocess.Popen[str],
+    port: int,
+    size: int,
+    seed: int,
+    watch: dict[str, int],
+    on_go: Callable[[], object] = lambda: None,
+) -> Transfer:
+    """One transfer of ``size`` bytes from a new source process through the forward to the sink;
+    ``on_go`` is called as the source is told to start (its data is made before)."""
     source = helper("source", "--port", str(port), "--size-mib", str(size // MIB), "--seed", str(seed))
     assert source.stdin is not None
     try:
@@ -225,6 +237,7 @@ def transfer(sink: subprocess.Popen[str], port: int, size: int, seed: int, watch
         before = cpu_snapshot(watch)
         source.stdin.write("go\n")
         source.stdin.flush()
+        on_go()
         got = read_json(sink, "sink")
         sent = read_json(source, "source")
         used = cpu_used(before, cpu_snapshot(watch))
@@ -303,7 +316,7 @@ class Shell:
     async def type_keys(self, count: int, gap: tuple[float, float], rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(0, gap[1]))  # spread the shells' keys over the interval
         for index in range(count):
-            if index and index % 40 == 0:
+            if index and index % CLEAR_EVERY == 0:
                 await self.clear_line()
             await self.key()
             await asyncio.sleep(rng.uniform(*gap))
@@ -381,7 +394,7 @@ async def many_shells(connection: Connection, client: ApiClient, args: argparse.
     print(f"  {len(shells)} shells open, prompts seen, in {opened:.1f} s; typing …", flush=True)
     rng = random.Random(args.seed)
     typing_started = time.perf_counter()
-    await asyncio.gather(*(s.type_keys(args.keys, (0.1, 0.2), random.Random(rng.random())) for s in shells))
+    await asyncio.gather(*(s.type_keys(args.keys, MANY_GAP, random.Random(rng.random())) for s in shells))
     typing_s = time.perf_counter() - typing_started
     stuck = await close_shells(client, shells)
     latencies = [value for shell in shells for value in shell.latencies]
@@ -400,24 +413,32 @@ async def shell_beside_transfer(
     """One shell: idle keys, then keys for as long as a forwarded transfer runs to the same host."""
     shell = (await open_shells(connection, client, 1))[0]
     rng = random.Random(args.seed + 1)
-    await shell.type_keys(args.one_shell_keys, (0.05, 0.1), rng)
+    await shell.type_keys(args.one_shell_keys, ONE_SHELL_GAP, rng)
     idle, idle_lost = percentiles(shell.latencies), shell.lost
     await shell.clear_line()
     shell.latencies, shell.lost = [], 0
     with forwarding(fleet, sink.port) as (local, cli):
-        watch = pids(fleet, cli)
-        size = args.size_mib * MIB
+        loop, go = asyncio.get_running_loop(), asyncio.Event()
+        size, watch = args.size_mib * MIB, pids(fleet, cli)
         moving = asyncio.create_task(
-            asyncio.to_thread(transfer, sink.process, local, size, args.seed + 99, watch)
+            asyncio.to_thread(
+                transfer,
+                sink.process,
+                local,
+                size,
+                args.seed + 99,
+                watch,
+                lambda: loop.call_soon_threadsafe(go.set),
+            )
         )
-        await asyncio.sleep(0.5)  # the source makes its data first
+        await go.wait()
         count = 0
         while not moving.done():
-            if count and count % 40 == 0:
+            if count and count % CLEAR_EVERY == 0:
                 await shell.clear_line()
             await shell.key()
             count += 1
-            await asyncio.sleep(rng.uniform(0.05, 0.1))
+            await asyncio.sleep(rng.uniform(*ONE_SHELL_GAP))
         result = await moving
     busy = percentiles(shell.latencies)
     stuck = await close_shells(client, [shell])
@@ -536,10 +557,13 @@ def notes(runs: Sequence[Transfer], shells: dict[str, Any], args: argparse.Names
         f"one every 100-200 ms with jitter ({shells['many']['rate']:.0f} keys/s in all), latency from "
         "`Conversation.send` to the echo's STDOUT record in this one asyncio client process; "
         f"{args.shells} shells opened and prompted in {shells['many']['open_s']:.1f} s",
-        f"one shell: {args.one_shell_keys} idle keys, then keys every 50-100 ms for as long as the "
-        f"forward ran ({beside.mb_s:.1f} MB/s, SHA-256 matched: {'yes' if beside.matched else 'NO'})",
+        f"one shell: {args.one_shell_keys} idle keys, then keys for as long as the forward ran, one every "
+        f"{ONE_SHELL_GAP[0] * 1000:.0f}-{ONE_SHELL_GAP[1] * 1000:.0f} ms, from the source's start to the "
+        "sink's last byte "
+        f"({beside.mb_s:.1f} MB/s, SHA-256 matched: {'yes' if beside.matched else 'NO'})",
         f"shells the API had to terminate: {shells['many']['stuck'] + shells['one']['stuck']}; "
-        f"sessions still active at the end: {len(shells['left'])} {shells['left'] or ''}; processes of the "
+        f"sessions still active at the end: {len(shells['left'])}{' ' + str(shells['left']) if shells['left'] else ''}; "
+        "processes of the "
         f"session user left after the agent stopped: {len(shells['orphans'])}",
     ]
 

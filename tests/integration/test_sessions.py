@@ -107,6 +107,29 @@ def test_rsync_runs_over_session_exec(fleet: SessionFleet, accounts: list[str], 
     assert Path(target).stat().st_uid != 0  # written as the RunAs user, not as the agent
 
 
+def test_git_pushes_and_clones_over_session_exec(fleet: SessionFleet, tmp_path: Path) -> None:
+    init = fleet.rampart("alice", "session", "exec", HOST, "--", "git init -q --bare -b main ~/repo.git")
+    assert init.returncode == 0, init.stderr
+    work = tmp_path / "work"
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", "-c", "init.defaultBranch=main"]
+    env = {**fleet.env("alice"), "GIT_SSH_COMMAND": " ".join(rampart_command("session", "exec"))}
+    for argv in (
+        ["init", "-q", str(work)],
+        ["-C", str(work), "commit", "-q", "--allow-empty", "-m", "first"],
+    ):
+        subprocess.run([*git, *argv], check=True, env=env, timeout=60)
+    for argv in (
+        ["-C", str(work), "push", "-q", f"{HOST}:repo.git", "main"],
+        ["clone", "-q", f"{HOST}:repo.git", str(tmp_path / "clone")],
+    ):
+        done = subprocess.run([*git, *argv], capture_output=True, env=env, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+    log = subprocess.run(
+        ["git", "-C", str(tmp_path / "clone"), "log", "--format=%s"], capture_output=True, check=True
+    )
+    assert log.stdout == b"first\n"
+
+
 def test_copies_both_ways_with_matching_checksums(
     fleet: SessionFleet, accounts: list[str], tmp_path: Path
 ) -> None:
