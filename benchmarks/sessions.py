@@ -15,7 +15,9 @@ empty directory, so its start-up scan costs nothing.
    (``create_session`` + ``attach``, one Conversation each), waits for every prompt, then types ``x`` into
    every shell, one key every 100-200 ms with jitter, ``--keys`` per shell; the latency of a key is the time
    from ``Conversation.send`` to the echoed byte arriving on STDOUT.
-3. The same measurement on one shell while idle, then while a forward like (1) runs to the same host.
+3. The same measurement on one shell while idle, then while ``--runs`` forwards like (1) run to the same
+   host one after another (keys counted only while bytes move); beside them the floor: the same keys into
+   ``bash --norc -i`` on a local pseudo-terminal, no rampart in between.
 """
 
 from __future__ import annotations
@@ -299,11 +301,14 @@ class Shell:
         if self.waiting is not None and not self.waiting.done() and KEY in data:
             self.waiting.set_result(arrived)
 
+    async def send(self, data: bytes) -> None:
+        await self.conversation.send(Stream.STDIN, data)
+
     async def key(self) -> None:
         """Type one key and wait for its echo; the latency (or a loss) is kept."""
         self.waiting = asyncio.get_running_loop().create_future()
         start = time.perf_counter()
-        await self.conversation.send(Stream.STDIN, KEY)
+        await self.send(KEY)
         try:
             arrived = await asyncio.wait_for(self.waiting, ECHO_TIMEOUT)
         except TimeoutError:
@@ -323,7 +328,7 @@ class Shell:
 
     async def clear_line(self) -> None:
         """Ctrl-U, so a long run of keys never wraps; its redraw is let through before the next key."""
-        await self.conversation.send(Stream.STDIN, b"\x15")
+        await self.send(b"\x15")
         await asyncio.sleep(0.3)
 
     async def close(self, timeout: float) -> bool:
@@ -331,9 +336,54 @@ class Shell:
         assert self.task is not None
         if not self.task.done():
             with contextlib.suppress(Exception):
-                await self.conversation.send(Stream.STDIN, b"\x15exit\r")
+                await self.send(b"\x15exit\r")
         done, _ = await asyncio.wait({self.task}, timeout=timeout)
         return bool(done)
+
+
+class LocalShell(Shell):
+    """bash on a pseudo-terminal of this machine, read by this event loop: the floor, no rampart between."""
+
+    def __init__(self) -> None:
+        super().__init__("local")
+        self.master, slave = os.openpty()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": TERM, "PS1": "$ ", "HOME": "/tmp"}
+        argv = ["bash", "--noprofile", "--norc", "-i"]
+        self.bash = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        asyncio.get_running_loop().add_reader(self.master, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            data = b""
+        if data:
+            self._output(data, time.perf_counter())
+        else:
+            asyncio.get_running_loop().remove_reader(self.master)
+
+    async def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    async def finish(self) -> None:
+        await self.send(b"\x15exit\r")
+        await asyncio.to_thread(self.bash.wait, 10)
+        asyncio.get_running_loop().remove_reader(self.master)
+        os.close(self.master)
+
+
+async def local_echo(keys: int, rng: random.Random) -> dict[str, Any]:
+    shell = LocalShell()
+    try:
+        await asyncio.wait_for(shell.prompt.wait(), 30)
+        await asyncio.sleep(0.5)
+        await shell.type_keys(keys, ONE_SHELL_GAP, rng)
+    finally:
+        await shell.finish()
+    return {"stats": percentiles(shell.latencies), "lost": shell.lost}
 
 
 async def open_shell(connection: Connection, client: ApiClient) -> Shell:
@@ -387,15 +437,18 @@ def percentiles(latencies: Sequence[float]) -> dict[str, float]:
     }
 
 
-async def many_shells(connection: Connection, client: ApiClient, args: argparse.Namespace) -> dict[str, Any]:
+async def many_shells(
+    connection: Connection, client: ApiClient, watch: dict[str, int], args: argparse.Namespace
+) -> dict[str, Any]:
     started = time.perf_counter()
     shells = await open_shells(connection, client, args.shells)
     opened = time.perf_counter() - started
     print(f"  {len(shells)} shells open, prompts seen, in {opened:.1f} s; typing …", flush=True)
     rng = random.Random(args.seed)
-    typing_started = time.perf_counter()
+    before, typing_started = cpu_snapshot(watch), time.perf_counter()
     await asyncio.gather(*(s.type_keys(args.keys, MANY_GAP, random.Random(rng.random())) for s in shells))
     typing_s = time.perf_counter() - typing_started
+    cores = {name: used / typing_s for name, used in cpu_used(before, cpu_snapshot(watch)).items()}
     stuck = await close_shells(client, shells)
     latencies = [value for shell in shells for value in shell.latencies]
     return {
@@ -403,8 +456,32 @@ async def many_shells(connection: Connection, client: ApiClient, args: argparse.
         "lost": sum(shell.lost for shell in shells),
         "open_s": opened,
         "rate": len(latencies) / typing_s,
+        "cores": cores,
         "stuck": stuck,
     }
+
+
+async def type_during(
+    shell: Shell, sink: Sink, local: int, size: int, seed: int, watch: dict[str, int], rng: random.Random
+) -> Transfer:
+    """Keys on ``shell`` from the moment a transfer's source starts sending until the sink has it all."""
+    loop, go = asyncio.get_running_loop(), asyncio.Event()
+
+    def started() -> None:
+        loop.call_soon_threadsafe(go.set)
+
+    moving = asyncio.create_task(asyncio.to_thread(transfer, sink.process, local, size, seed, watch, started))
+    await go.wait()
+    count = 0
+    while not moving.done():
+        if count and count % CLEAR_EVERY == 0:
+            await shell.clear_line()
+        await shell.key()
+        count += 1
+        await asyncio.sleep(rng.uniform(*ONE_SHELL_GAP))
+    result = await moving
+    await shell.clear_line()
+    return result
 
 
 async def shell_beside_transfer(
@@ -417,29 +494,11 @@ async def shell_beside_transfer(
     idle, idle_lost = percentiles(shell.latencies), shell.lost
     await shell.clear_line()
     shell.latencies, shell.lost = [], 0
+    transfers: list[Transfer] = []
     with forwarding(fleet, sink.port) as (local, cli):
-        loop, go = asyncio.get_running_loop(), asyncio.Event()
         size, watch = args.size_mib * MIB, pids(fleet, cli)
-        moving = asyncio.create_task(
-            asyncio.to_thread(
-                transfer,
-                sink.process,
-                local,
-                size,
-                args.seed + 99,
-                watch,
-                lambda: loop.call_soon_threadsafe(go.set),
-            )
-        )
-        await go.wait()
-        count = 0
-        while not moving.done():
-            if count and count % CLEAR_EVERY == 0:
-                await shell.clear_line()
-            await shell.key()
-            count += 1
-            await asyncio.sleep(rng.uniform(*ONE_SHELL_GAP))
-        result = await moving
+        for run in range(args.runs):
+            transfers.append(await type_during(shell, sink, local, size, args.seed + 99 + run, watch, rng))
     busy = percentiles(shell.latencies)
     stuck = await close_shells(client, [shell])
     return {
@@ -447,7 +506,7 @@ async def shell_beside_transfer(
         "idle_lost": idle_lost,
         "busy": busy,
         "busy_lost": shell.lost,
-        "transfer": result,
+        "transfers": transfers,
         "stuck": stuck,
     }
 
@@ -492,13 +551,17 @@ def processes_of(login: str) -> list[int]:
 
 async def shells_phase(fleet: SessionFleet, sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
     connection = resolve(None, None, env={"RAMPART_CONFIG": str(fleet.configs[ADMIN])})
+    assert fleet.server.process is not None and fleet.agent.process is not None
+    watch = {"server": fleet.server.process.pid, "agent": fleet.agent.process.pid, "client": os.getpid()}
+    print("== keystroke echo on a local pseudo-terminal (no rampart)", flush=True)
+    floor = await local_echo(args.one_shell_keys, random.Random(args.seed + 2))
     with make_client(connection) as client:
         print(f"== keystroke echo with {args.shells} shells", flush=True)
-        many = await many_shells(connection, client, args)
+        many = await many_shells(connection, client, watch, args)
         print("== one shell, idle and beside a forwarded transfer", flush=True)
         one = await shell_beside_transfer(fleet, connection, client, sink, args)
         left = await still_active(client)
-    return {"many": many, "one": one, "left": [f"{s['kind']} {s['id']}" for s in left]}
+    return {"many": many, "one": one, "floor": floor, "left": [f"{s['kind']} {s['id']}" for s in left]}
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -530,11 +593,12 @@ def latency_row(label: str, stats: dict[str, float], lost: int) -> list[object]:
 
 
 def latency_table(shells: dict[str, Any], args: argparse.Namespace) -> str:
-    many, one = shells["many"], shells["one"]
+    many, one, floor = shells["many"], shells["one"], shells["floor"]
     rows = [
         latency_row(f"{args.shells} shells open, all typing", many["stats"], many["lost"]),
         latency_row("one shell, idle host", one["idle"], one["idle_lost"]),
-        latency_row(f"one shell, during a {args.size_mib} MiB forward", one["busy"], one["busy_lost"]),
+        latency_row(f"one shell, during {args.size_mib} MiB forwards", one["busy"], one["busy_lost"]),
+        latency_row("floor: local bash on a pty, no rampart", floor["stats"], floor["lost"]),
     ]
     headers = ["keystroke echo", "keys", "lost", "p50 ms", "p90 ms", "p99 ms", "max ms"]
     return benchlib.table(headers, rows)
@@ -542,29 +606,45 @@ def latency_table(shells: dict[str, Any], args: argparse.Namespace) -> str:
 
 def notes(runs: Sequence[Transfer], shells: dict[str, Any], args: argparse.Namespace) -> list[str]:
     median = statistics.median(r.mb_s for r in runs)
-    stats, beside = shells["many"]["stats"], shells["one"]["transfer"]
     return [
         f"forward: {args.size_mib} MiB per run from a source process through `rampart session forward` "
-        f"(CLI process) → server → agent → a sink process, all on loopback; MB = 10^6 bytes",
+        "(CLI process) → server → agent → a sink process, all on loopback; MB/s = 10^6 bytes / (the sink's "
+        "last byte - the source's connect); CPU seconds from /proc/PID/stat (user + system)",
         f"forward median {median:.1f} MB/s (target ≥ {TARGET_MB_S:.0f} MB/s): {ok(median >= TARGET_MB_S)}",
         f"forward median / AWS SSM Session Manager's ~{SSM_MB_S:.0f} MB/s: {median / SSM_MB_S:.0f}x "
         "(the ~1 MB/s is the issue's reference figure, as SSM users report it; SSM cannot run here, "
         "so it is not measured)",
+        *echo_notes(shells, args),
+        f"shells the API had to terminate: {shells['many']['stuck'] + shells['one']['stuck']}; "
+        f"sessions still active at the end: {len(shells['left'])}{left_ids(shells['left'])}; "
+        f"processes of the session user left after the agent stopped: {len(shells['orphans'])}",
+    ]
+
+
+def left_ids(left: list[str]) -> str:
+    return f" ({', '.join(left)})" if left else ""
+
+
+def echo_notes(shells: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    many, one = shells["many"], shells["one"]
+    stats, cores = many["stats"], many["cores"]
+    moved = ", ".join(f"{t.mb_s:.0f} MB/s" for t in one["transfers"])
+    matched = all(t.matched for t in one["transfers"])
+    gap = f"{ONE_SHELL_GAP[0] * 1000:.0f}-{ONE_SHELL_GAP[1] * 1000:.0f} ms"
+    return [
         f"echo with {args.shells} shells: p50 {stats['p50']:.2f} ms (target < {TARGET_P50_MS:.0f} ms): "
         f"{ok(stats['p50'] < TARGET_P50_MS)}; p99 {stats['p99']:.2f} ms "
         f"(target < {TARGET_P99_MS:.0f} ms): {ok(stats['p99'] < TARGET_P99_MS)}",
-        f"echo: `{KEY.decode()}` typed at a bash prompt (readline echoes it), {args.keys} keys per shell "
-        f"one every 100-200 ms with jitter ({shells['many']['rate']:.0f} keys/s in all), latency from "
-        "`Conversation.send` to the echo's STDOUT record in this one asyncio client process; "
-        f"{args.shells} shells opened and prompted in {shells['many']['open_s']:.1f} s",
-        f"one shell: {args.one_shell_keys} idle keys, then keys for as long as the forward ran, one every "
-        f"{ONE_SHELL_GAP[0] * 1000:.0f}-{ONE_SHELL_GAP[1] * 1000:.0f} ms, from the source's start to the "
-        "sink's last byte "
-        f"({beside.mb_s:.1f} MB/s, SHA-256 matched: {'yes' if beside.matched else 'NO'})",
-        f"shells the API had to terminate: {shells['many']['stuck'] + shells['one']['stuck']}; "
-        f"sessions still active at the end: {len(shells['left'])}{' ' + str(shells['left']) if shells['left'] else ''}; "
-        "processes of the "
-        f"session user left after the agent stopped: {len(shells['orphans'])}",
+        f"echo: `{KEY.decode()}` typed at a bash prompt (readline echoes it), {args.keys} keys per shell, "
+        f"one every 100-200 ms with jitter ({many['rate']:.0f} keys/s in all); latency from "
+        "`Conversation.send` to the echo's STDOUT record, all shells in this one asyncio client process; "
+        f"{args.shells} shells opened and prompted in {many['open_s']:.1f} s",
+        "cores used while the shells typed: " + ", ".join(f"{k} {v:.2f}" for k, v in cores.items()),
+        f"one shell: {args.one_shell_keys} idle keys one every {gap}, then keys at the same pace while "
+        f"{args.runs} forwards of {args.size_mib} MiB ran one after another (keys only from each source's "
+        f"start to its sink's last byte): {moved}, SHA-256 matched: {'yes' if matched else 'NO'}",
+        f"floor: {args.one_shell_keys} keys one every {gap} into `bash --norc -i` on a local "
+        "pseudo-terminal read by this same event loop: bash, readline and the pty without rampart",
     ]
 
 

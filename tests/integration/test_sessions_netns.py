@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -296,6 +297,59 @@ def test_output_survives_the_agent_link_cut_for_10_s(fleet: NsFleet) -> None:
     assert played.returncode == 0, played.stderr
     assert played.stdout.replace(b"\r\n", b"\n") == b"begin\n" + expected.encode()
     assert fleet.cli("session", "verify", session["id"]).returncode == 0
+
+
+def test_output_survives_the_client_connection_being_killed(fleet: NsFleet) -> None:
+    script = "echo begin; sleep 1; seq 1 100000; sleep 3; seq 100001 200000; sleep 3; echo end"
+    run = subprocess.Popen(
+        rampart_command("session", "exec", HOST, "--", script, netns=fleet.topology.client),
+        env=fleet.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert run.stdout is not None and run.stdout.readline() == b"begin\n"
+    chunks: list[bytes] = []  # read all along, so the CLI is never held up by a full pipe
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: run.stdout.read1(65536), b"")))
+    reader.start()
+    kill = ["ip", "netns", "exec", fleet.topology.client, "ss", "-K", "dst", fleet.topology.server_for_client]
+    killed = []
+    for pause in (1.5, 3.0):  # abort the client's TCP connection to the server twice, mid-output
+        time.sleep(pause)  # lets output flow between the two cuts; nothing is asserted on timing
+        wait_for(lambda: _connected_to_server(fleet), "the client's (re)connection")
+        done = subprocess.run([*kill, "dport", "=", f":{PORT}"], check=True, capture_output=True, text=True)
+        killed += [line for line in done.stdout.splitlines() if "ESTAB" in line]
+    run.wait(timeout=GRACE + 60)
+    reader.join(30)
+    assert run.stderr is not None
+    output, errors = b"".join(chunks), run.stderr.read()
+    run.stdout.close()
+    run.stderr.close()
+    assert len(killed) >= 2  # each cut really aborted a live connection
+    expected = "".join(f"{n}\n" for n in range(1, 200001)) + "end\n"
+    assert run.returncode == 0, errors
+    assert hashlib.sha256(output).hexdigest() == hashlib.sha256(expected.encode()).hexdigest()
+
+
+def _connected_to_server(fleet: NsFleet) -> bool:
+    done = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            fleet.topology.client,
+            "ss",
+            "-tnH",
+            "state",
+            "established",
+            "dport",
+            "=",
+            f":{PORT}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return bool(done.stdout.strip())
 
 
 def test_a_killed_agent_ends_the_session_with_the_reason_recorded(fleet: NsFleet) -> None:
