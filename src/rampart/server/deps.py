@@ -199,16 +199,16 @@ def _deny(
     why: str,
     hide: str | None = None,
 ) -> None:
-    details = {
-        "action": action,
-        "why": why,
-        "policies": ",".join(policies) or None,
-        "address": caller.address,
-    }
+    details = deny_details(caller, action, policies, why)
     state.audit.append(caller.name, "authz.deny", f"{resource.type}:{resource.id}", "deny", details)
     if hide is not None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, hide)
     raise HTTPException(status.HTTP_403_FORBIDDEN, f"not allowed to {action} {resource.type} {resource.id}")
+
+
+def deny_details(caller: Caller, action: str, policies: tuple[str, ...], why: str) -> dict[str, Any]:
+    """What a denial's audit event says: the action, why, the deciding policies and the address."""
+    return {"action": action, "why": why, "policies": ",".join(policies) or None, "address": caller.address}
 
 
 def audit_write(

@@ -14,6 +14,10 @@ from rampart.server.bootstrap import build_state, check_listen, ensure_tls
 from rampart.server.config import ServerConfig
 
 WS_MAX_MESSAGE = 80 * 1024
+# WebSocket pings find a client whose network went silent (no FIN, no reset), so its sessions start
+# their grace period; agent links also have their own keepalive on the link itself.
+WS_PING_INTERVAL = 20.0
+WS_PING_TIMEOUT = 20.0
 
 
 def uvicorn_config(config: ServerConfig, tls: TlsFiles) -> uvicorn.Config:
@@ -28,7 +32,8 @@ def uvicorn_config(config: ServerConfig, tls: TlsFiles) -> uvicorn.Config:
         ssl_keyfile=str(tls.key),
         ws="websockets-sansio",
         ws_max_size=WS_MAX_MESSAGE,
-        ws_ping_interval=None,
+        ws_ping_interval=WS_PING_INTERVAL,
+        ws_ping_timeout=WS_PING_TIMEOUT,
         ws_per_message_deflate=False,
         lifespan="on",
         proxy_headers=False,

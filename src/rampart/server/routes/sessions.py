@@ -23,7 +23,14 @@ from rampart.policy.model import host as host_entity
 from rampart.policy.model import session_context
 from rampart.recording.reader import read_recording
 from rampart.recording.sanitize import neutralise
-from rampart.server.deps import Authenticated, Caller, State, authorize, caller_for_token, decide
+from rampart.server.deps import (
+    Authenticated,
+    Caller,
+    State,
+    authorize,
+    caller_for_token,
+    decide,
+)
 from rampart.server.routes.hosts import host_resource, load_host
 from rampart.server.sessions.broker import RecordingUnavailable
 from rampart.server.sessions.live import LiveSession, Observer

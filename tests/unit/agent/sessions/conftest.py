@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from fixtures.accounts import account_tool
 from rampart.agent.sessions.runas import resolve_login
 from unit.agent.sessions.session_helpers import Accounts
-
-ACCOUNT_TOOL_ATTEMPTS = 20
-
-
-def _account_tool(*argv: str) -> None:
-    """useradd/userdel, retried while another worker holds the account files' lock."""
-    for _ in range(ACCOUNT_TOOL_ATTEMPTS):
-        done = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if done.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{argv[0]} failed: {done.stderr.strip()}")
 
 
 def _create(shell: str) -> str:
     name = "rpt" + secrets.token_hex(3)
-    _account_tool("useradd", "--create-home", "--shell", shell, name)
+    account_tool("useradd", "--create-home", "--shell", shell, name)
     return name
 
 
@@ -44,4 +31,4 @@ def accounts() -> Iterator[Accounts]:
         yield Accounts(*users)
     finally:
         for name in names:
-            _account_tool("userdel", "--remove", "--force", name)
+            account_tool("userdel", "--remove", "--force", name)

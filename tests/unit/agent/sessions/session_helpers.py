@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from rampart.agent.sessions.runas import LoginUser
+from unit.link.link_helpers import async_test
+
+__all__ = ["Accounts", "Output", "async_test"]
 
 
 @dataclass(frozen=True)
@@ -19,24 +19,6 @@ class Accounts:
     alice: LoginUser
     bob: LoginUser
     nologin: LoginUser
-
-
-# A hang becomes a failure instead of a stuck worker; no test asserts on elapsed time.
-HANG_GUARD = 60.0
-
-
-def async_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an ``async def`` test in a fresh event loop (pytest fixtures still injected)."""
-
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> None:
-        async def guarded() -> None:
-            async with asyncio.timeout(HANG_GUARD):
-                await fn(*args, **kwargs)
-
-        asyncio.run(guarded())
-
-    return run
 
 
 class Output:
