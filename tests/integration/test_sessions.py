@@ -23,7 +23,7 @@ import pytest
 
 from fixtures.accounts import os_accounts
 from fixtures.s3 import s3_server
-from integration.fleet import ADMIN, AgentProcess, Server, free_port, rampart_command, wait_for
+from integration.fleet import ADMIN, AgentProcess, Server, free_port, rampart_command, run_rampart, wait_for
 from integration.sessions import PASSWORD, SessionFleet, Terminal, start_fleet
 
 pytestmark = [
@@ -409,6 +409,54 @@ def test_recordings_can_live_in_an_s3_compatible_store(tmp_path: Path, accounts:
     keys = [item["Key"] for item in objects["Contents"]]
     assert f"rampart/sessions/{session_id}/end.json" in keys
     assert not (tmp_path / "server" / "recordings" / "sessions").exists()
+
+
+ROOT_POLICY = """
+@id("site.breakglass-root")
+permit (principal, action == Action::"session.root", resource)
+when { principal.hasTag("breakglass") && principal.getTag("breakglass") == "yes" };
+"""
+
+
+def test_root_needs_an_explicit_policy_from_the_policy_file(tmp_path: Path, accounts: list[str]) -> None:
+    builtin = subprocess.run(
+        rampart_command("server", "policies"), capture_output=True, text=True, check=True
+    )
+    policy = tmp_path / "site.cedar"
+    policy.write_text(builtin.stdout + ROOT_POLICY)
+    options = ("--session-user", accounts[0], "--policy-file", str(policy))
+    server = Server(tmp_path / "server", "127.0.0.1", free_port(), extra=options)
+    agent = AgentProcess(tmp_path / "agent", Path("/"))
+    try:
+        fleet = start_fleet(tmp_path, server, agent, "root-1")
+        fleet.add_user("gail", ["operator"], {"runas": "root", "breakglass": "yes"})
+        fleet.add_user("hank", ["operator"], {"runas": "root"})
+        allowed = fleet.rampart("gail", "session", "exec", "root-1", "--", "id -u")
+        refused = fleet.rampart("hank", "session", "exec", "root-1", "--", "id -u")
+        start = [e for e in fleet.audit() if e["action"] == "session.start" and e["actor"] == "gail"][-1]
+    finally:
+        agent.stop()
+        server.stop()
+    assert allowed.returncode == 0 and allowed.stdout == b"0\n", allowed.stderr
+    assert "site.breakglass-root" in start["details"]["policies"] and start["details"]["login"] == "root"
+    assert refused.returncode != 0 and b"session.root" in refused.stderr
+
+
+def test_a_malformed_policy_file_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    policy = tmp_path / "bad.cedar"
+    policy.write_text('permit (principal, action == Action::"no.such.action", resource);')
+    done = run_rampart(
+        "server",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        str(free_port()),
+        "--policy-file",
+        str(policy),
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "bad.cedar" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_fail_closed_refuses_sessions_when_recordings_cannot_be_written(

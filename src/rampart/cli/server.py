@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,15 @@ app = typer.Typer(
 app.add_typer(join_tokens_app, name="token", help="Create, list and revoke agent join tokens.")
 
 
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy-file",
+        help="Cedar policies to use instead of the built-in ones (checked against rampart's schema at start; "
+        "`rampart server policies` prints the built-in set to start from).",
+        show_default=False,
+    ),
+]
 Recordings = Annotated[
     str | None,
     typer.Option(
@@ -118,6 +128,7 @@ def server(
             "--agent-cert-lifetime", min=30, help="Seconds an agent certificate lives (rotated at 2/3)."
         ),
     ] = 7 * 86400,
+    policy_file: PolicyFile = None,
     recordings: Recordings = None,
     recording_fail_closed: FailClosed = False,
     session_user: SessionUser = None,
@@ -165,6 +176,7 @@ def server(
         scan_interval=scan_interval * 60.0,
         rematch_check_interval=rematch_check,
         agent_cert_lifetime=timedelta(seconds=agent_cert_lifetime),
+        policy_file=policy_file,
         recordings=recordings,
         recording_fail_closed=recording_fail_closed,
         session_default_login=session_user,
@@ -179,6 +191,14 @@ def server(
         from rampart.server.run import serve
 
         serve(config)
+
+
+@app.command("policies")
+def policies() -> None:
+    """Print the built-in Cedar policies (a starting point for --policy-file)."""
+    from rampart.policy import loader
+
+    sys.stdout.write(loader.packaged(loader.DEFAULT_POLICY))
 
 
 @app.command("init")

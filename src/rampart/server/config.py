@@ -40,6 +40,7 @@ class ServerConfig:
     rematch_check_interval: float = 60.0
     scan_interval: float = 6 * 3600.0
     audit_file: Path | None = field(default=None)
+    policy_file: Path | None = None
     recordings: str | None = None
     recording_fail_closed: bool = False
     session_default_login: str | None = None

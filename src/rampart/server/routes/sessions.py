@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, WebSocket, status
@@ -134,12 +135,11 @@ def authorize_session(state: ServerState, caller: Caller, body: SessionCreate) -
     _check_kind_fields(body)
     host = load_host(state, caller, body.host, "host.read")
     spec = _spec(state, caller, body, host)
-    _decide_or_deny(state, caller, spec.action, host, "the policies do not allow this session")
+    policies = _decide_or_deny(state, caller, spec.action, host, "the policies do not allow this session")
     if spec.login == "root":
-        _decide_or_deny(
-            state, caller, "session.root", host, "root logins need a policy allowing session.root"
-        )
-    return spec
+        why = "root logins need a policy allowing session.root"
+        policies += _decide_or_deny(state, caller, "session.root", host, why)
+    return replace(spec, policies=policies, allow_root=spec.login == "root")
 
 
 def _check_kind_fields(body: SessionCreate) -> None:
