@@ -470,12 +470,25 @@ def test_fail_closed_refuses_sessions_when_recordings_cannot_be_written(
     try:
         fleet = start_fleet(tmp_path, server, agent, "fc-1")
         assert fleet.rampart(ADMIN, "session", "exec", "fc-1", "--", "true").returncode == 0
+        ticking = fleet.popen(
+            ADMIN,
+            "session",
+            "exec",
+            "fc-1",
+            "--",
+            "while :; do echo tick; sleep 0.2; done",
+            stdout=subprocess.PIPE,
+        )
+        assert ticking.stdout is not None and ticking.stdout.readline() == b"tick\n"
         subprocess.run(["mount", "--bind", str(store), str(store)], check=True)
         try:
             subprocess.run(["mount", "-o", "remount,ro,bind", str(store)], check=True)
+            ticking.communicate(timeout=60)  # a running session whose recording fails is ended
             refused = fleet.rampart(ADMIN, "session", "exec", "fc-1", "--", f"touch {tmp_path}/ran")
         finally:
             subprocess.run(["umount", str(store)], check=True)
+        ended = next(s for s in fleet.sessions() if s["command"] and "tick" in s["command"])
+        assert ended["end_reason"].startswith("recording failed")
         assert refused.returncode != 0 and b"recording" in refused.stderr
         assert not (tmp_path / "ran").exists()
         denies = [e for e in fleet.audit() if e["action"] == "session.deny"]
