@@ -43,7 +43,6 @@ class Stream(IntEnum):
 
 TOWARD_AGENT = (Stream.STDIN, Stream.CTL_IN)
 FROM_AGENT = (Stream.STDOUT, Stream.STDERR, Stream.CTL_OUT)
-EVENT_STREAMS = frozenset({Stream.CTL_IN, Stream.CTL_OUT})
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,7 +156,6 @@ def _spec(state: ServerState, caller: Caller, body: SessionCreate, host: Any) ->
         kind=body.kind,
         host_id=host.id,
         hostname=host.hostname,
-        host_tags=dict(host.tags),
         user=caller.name,
         token_id=caller.token_id,
         login=_runas(state, caller),

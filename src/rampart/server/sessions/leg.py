@@ -43,6 +43,7 @@ class Leg:
         self.done = asyncio.Event()  # the agent side finished: exit, copy done, connection closed
         self.exit: dict[str, Any] | None = None
         self.client_lost_at: float | None = time.monotonic()
+        self.closing = False
         self._tasks: list[asyncio.Task[None]] = []
 
     @property

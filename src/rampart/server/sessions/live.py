@@ -119,6 +119,9 @@ class LiveSession:
         task.add_done_callback(self._side_tasks.discard)
 
     async def _close_leg(self, leg: Leg, reason: str) -> None:
+        if leg.closing:
+            return
+        leg.closing = True
         await leg.finish(reason, self.grace)
         if self.legs.pop(leg.number, None) is leg:
             summary = leg.summary()

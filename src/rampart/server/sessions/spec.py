@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ACTIONS = {
@@ -36,7 +36,6 @@ class SessionSpec:
     cols: int = 80
     rows: int = 24
     term: str = "xterm-256color"
-    host_tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def action(self) -> str:
