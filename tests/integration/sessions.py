@@ -7,6 +7,7 @@ pseudo-terminal so raw mode, the window size and resizes are exercised as a pers
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -15,7 +16,7 @@ import struct
 import subprocess
 import termios
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,19 @@ class Terminal:
                 raise AssertionError(f"no {pattern!r} in terminal output: {self.output[-2000:]!r}")
             self._read(deadline - time.monotonic())
         return match
+
+    def expect_after(self, action: Callable[[], None], pattern: str, tries: int = 10) -> re.Match[bytes]:
+        """Repeat ``action`` until ``pattern`` shows up in what follows it (a resize reaches the client as
+        SIGWINCH, which may be handled just after keys typed at the same instant)."""
+        for _ in range(tries):
+            start = len(self.output)
+            action()
+            with contextlib.suppress(AssertionError):
+                self.expect(pattern, timeout=2)
+                match = re.compile(pattern.encode()).search(self.output, start)
+                if match is not None:
+                    return match
+        raise AssertionError(f"no {pattern!r} after {tries} tries: {self.output[-2000:]!r}")
 
     def _read(self, timeout: float) -> None:
         ready, _, _ = select.select([self.master], [], [], max(0.0, min(timeout, 1.0)))

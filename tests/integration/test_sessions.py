@@ -224,8 +224,7 @@ def test_a_shell_gets_the_terminal_size_resizes_and_exit_code(
         terminal.type("stty size; echo sh-$((40+2))\r")
         terminal.expect(r"33 101\r?\n.*sh-42")
         terminal.resize(40, 120)
-        terminal.type("stty size\r")
-        terminal.expect(r"40 120")
+        terminal.expect_after(lambda: terminal.type("stty size\r"), "40 120")
         terminal.type("exit 4\r")
         assert terminal.wait() == 4
     finally:

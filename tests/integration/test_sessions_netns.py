@@ -194,8 +194,7 @@ def test_sessions_work_across_namespaces_and_the_agent_listens_nowhere(
         terminal.type("stty size\r")
         terminal.expect("31 97")
         terminal.resize(45, 132)
-        terminal.type("stty size\r")
-        terminal.expect("45 132")
+        terminal.expect_after(lambda: terminal.type("stty size\r"), "45 132")
         assert netns.listening_tcp(fleet.topology.agent) == []
         terminal.type("exit 0\r")
         assert terminal.wait() == 0
