@@ -8,17 +8,31 @@ from urllib.parse import quote
 if TYPE_CHECKING:
     from rampart.model import Package
 
-_TYPES = {"Debian": "deb", "Ubuntu": "deb", "PyPI": "pypi", "npm": "npm", "Go": "golang"}
+_TYPES = {"Debian": "deb", "Ubuntu": "deb", "PyPI": "pypi", "npm": "npm", "Go": "golang", "Maven": "maven"}
+# Operating-system families: (purl type, vendor namespace).
+_DISTROS = {
+    "Debian": ("deb", "debian"),
+    "Ubuntu": ("deb", "ubuntu"),
+    "Alpine": ("apk", "alpine"),
+    "Wolfi": ("apk", "wolfi"),
+    "Chainguard": ("apk", "chainguard"),
+    "Red Hat": ("rpm", "redhat"),
+    "AlmaLinux": ("rpm", "almalinux"),
+    "Rocky Linux": ("rpm", "rocky"),
+    "Fedora": ("rpm", "fedora"),
+    "Amazon Linux": ("rpm", "amazon"),
+}
 
 
 def package_url(package: Package) -> str:
     """The purl of an installed package, e.g. ``pkg:deb/debian/bash@5.1-2?distro=debian-11``."""
     family, _, release = package.ecosystem.partition(":")
-    kind = _TYPES.get(family, family.lower())
+    kind, vendor = _DISTROS.get(family, (_TYPES.get(family, family.lower()), ""))
     name = package.name
-    namespace = ""
-    if kind == "deb":
-        namespace = family.lower() + "/"
+    namespace = vendor + "/" if vendor else ""
+    if kind == "maven" and ":" in name:
+        group, _, name = name.partition(":")
+        namespace = quote(group, safe="") + "/"
     elif kind == "npm" and name.startswith("@") and "/" in name:
         scope, _, name = name.partition("/")
         namespace = quote(scope, safe="") + "/"
@@ -26,6 +40,6 @@ def package_url(package: Package) -> str:
         head, _, name = name.rpartition("/")
         namespace = quote(head, safe="/") + "/"
     purl = f"pkg:{kind}/{namespace}{quote(name, safe='')}@{quote(package.version, safe='')}"
-    if kind == "deb" and release:
-        purl += f"?distro={family.lower()}-{release}"
+    if vendor and release:
+        purl += f"?distro={quote(vendor + '-' + release.removeprefix('v'), safe='')}"
     return purl

@@ -19,6 +19,8 @@ from rampart.triage.ignore import IgnoreRule, apply_ignores
 
 if TYPE_CHECKING:
     from rampart.match.engine import Matcher
+    from rampart.target.base import Target
+    from rampart.triage.vex import VexStatement
 
 DEFAULT_MAX_DB_AGE = timedelta(days=7)
 
@@ -41,6 +43,7 @@ class ScanOptions:
     now: datetime
     finding_filter: FindingFilter = field(default_factory=FindingFilter)
     ignore_rules: tuple[IgnoreRule, ...] = ()
+    vex_statements: tuple[VexStatement, ...] = ()
     max_db_age: timedelta = DEFAULT_MAX_DB_AGE
 
 
@@ -48,16 +51,48 @@ def scan_path(
     target_path: str, options: ScanOptions, progress: Callable[[int], None] | None = None
 ) -> ScanResult:
     """Inventory the tree at ``target_path`` and judge it against the advisory database."""
+    from rampart.target import open_target
+
+    database = _open_database(options.database_path)  # first: a missing database is the first error
+    try:
+        return _scan_open_target(open_target(target_path), database, options, progress)
+    finally:
+        database.close()
+
+
+def scan_target(
+    target: Target, options: ScanOptions, progress: Callable[[int], None] | None = None
+) -> ScanResult:
+    """Inventory an opened target (an image, a bundle) and judge it against the advisory database."""
+    database = _open_database(options.database_path)
+    try:
+        return _scan_open_target(target, database, options, progress)
+    finally:
+        database.close()
+
+
+def _scan_open_target(
+    target: Target, database: AdvisoryDatabase, options: ScanOptions, progress: Callable[[int], None] | None
+) -> ScanResult:
     from rampart.inventory.collect import collect_inventory
     from rampart.match.engine import Matcher
-    from rampart.target import open_target
+
+    matcher = Matcher(database)  # fed while the walk goes on
+    inventory = collect_inventory(target, progress, found=matcher.add)
+    return judge(inventory, database, options, matcher)
+
+
+def scan_sbom(sbom_path: str, options: ScanOptions) -> ScanResult:
+    """Judge the packages an SBOM lists (by their purls) against the advisory database."""
+    from dataclasses import replace
+
+    from rampart.sbom import read_sbom
 
     database = _open_database(options.database_path)
     try:
-        target = open_target(target_path)
-        matcher = Matcher(database)  # fed while the walk goes on
-        inventory = collect_inventory(target, progress, found=matcher.add)
-        return judge(inventory, database, options, matcher)
+        read = read_sbom(Path(sbom_path))
+        result = judge(read.inventory(), database, options)
+        return replace(result, warnings=(*read.warnings, *result.warnings))
     finally:
         database.close()
 
@@ -73,10 +108,12 @@ def judge(
 ) -> ScanResult:
     """Match an inventory (unless ``matcher`` has judged its packages already) and apply triage choices."""
     from rampart.match.engine import match_packages
+    from rampart.triage.vex import apply_vex
 
     info = database.info()
     outcome = matcher.outcome() if matcher else match_packages(inventory.packages, database)
     triaged = apply_ignores(outcome.findings, options.ignore_rules, options.now.date())
+    vexed = apply_vex(triaged.kept, options.vex_statements)
     warnings = (
         *_freshness_warnings(info, options),
         *_coverage_warnings(inventory.packages, database),
@@ -85,12 +122,13 @@ def judge(
             f"ignore rule for {rule.id} expired on {rule.expires}; it no longer applies"
             for rule in triaged.expired
         ),
+        *vexed.summary,
     )
     return ScanResult(
         inventory=inventory,
-        findings=options.finding_filter.apply(triaged.kept),
+        findings=options.finding_filter.apply(vexed.kept),
         database=info,
-        ignored=triaged.ignored,
+        ignored=(*triaged.ignored, *vexed.hidden),
         unmatchable=outcome.unmatchable,
         warnings=warnings,
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from rampart import __version__
-from rampart.cli import agent, audit, db, findings, hosts, login, scan, server, session, tokens, users
+from rampart.cli import agent, audit, db, findings, hosts, login, sbom, scan, server, session, tokens, users
 from rampart.cli.settings import Settings, default_cache_dir
 from rampart.errors import RampartError
 
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.command(name="scan")(scan.scan_command)
+app.command(name="sbom")(sbom.sbom_command)
 app.command(name="login")(login.login_command)
 app.command(name="logout")(login.logout_command)
 app.command(name="whoami")(login.whoami_command)

@@ -6,6 +6,7 @@ import enum
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +18,7 @@ from rampart.cli.settings import Settings, settings_of
 if TYPE_CHECKING:
     from rampart.model import ScanResult
     from rampart.scan import ScanOptions
+    from rampart.target.base import Target
 
 DEFAULT_IGNORE_FILE = Path(".rampartignore.yaml")
 
@@ -27,15 +29,35 @@ class OutputFormat(enum.StrEnum):
     AUTO = "auto"
     TABLE = "table"
     JSON = "json"
+    CYCLONEDX = "cyclonedx"
+    SPDX = "spdx"
+
+
+# `rampart scan KIND REF`: targets that are not a directory tree.
+TARGET_KINDS = ("image", "sbom")
 
 
 def scan_command(
     ctx: typer.Context,
     target: Annotated[
-        str, typer.Argument(help="Root of the tree to scan: '/' for this host, or a directory.")
+        str,
+        typer.Argument(
+            help="Root of the tree to scan: '/' for this host, or a directory; or 'image' / 'sbom' then REF."
+        ),
     ] = "/",
+    ref: Annotated[
+        str | None,
+        typer.Argument(
+            help="With 'image': an OCI layout directory, oci-archive or docker save tarball; "
+            "with 'sbom': a CycloneDX or SPDX JSON file.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="auto: table on a terminal, JSON when piped.")
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="auto: table on a terminal, JSON when piped; or cyclonedx, spdx."
+        ),
     ] = OutputFormat.AUTO,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to a file.")] = None,
     severity: Annotated[
@@ -57,12 +79,24 @@ def scan_command(
     max_db_age: Annotated[
         float, typer.Option("--max-db-age", help="Warn when the advisory database is older (days).")
     ] = 7.0,
+    vex: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--vex", help="OpenVEX or CycloneDX VEX statements to apply (repeatable).", show_default=False
+        ),
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Image platform os/arch[/variant] (default linux/amd64).")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
+    ] = None,
 ) -> None:
-    """Find known vulnerabilities on this host or in a root filesystem directory."""
+    """Find known vulnerabilities on this host, in a root filesystem directory, an image or an SBOM."""
     settings = settings_of(ctx)
-    options = _options(settings, severity, ignore_unfixed, fail_on, ignore_file, max_db_age)
-    with _cyclic_gc_paused():
-        result = _run(target, options, settings)
+    options = _options(settings, severity, ignore_unfixed, fail_on, ignore_file, max_db_age, vex or [])
+    with cyclic_gc_paused():
+        result = _run(ScanTarget(target, ref, platform, tag), options, settings)
         _write_report(result, options.now, output_format, output, settings)
     _exit(result, exit_code, fail_on)
 
@@ -74,33 +108,75 @@ def _options(
     fail_on: str | None,
     ignore_file: Path | None,
     max_db_age: float,
+    vex_files: list[Path],
 ) -> ScanOptions:
     from rampart.scan import ScanOptions
     from rampart.triage.filters import FindingFilter, parse_severities, parse_threshold
     from rampart.triage.ignore import load_ignore_file
+    from rampart.triage.vex import load_vex_files
 
     if fail_on is not None:
         parse_threshold(fail_on)  # validate before the scan runs
     if ignore_file is None and DEFAULT_IGNORE_FILE.is_file():
         ignore_file = DEFAULT_IGNORE_FILE
+    vex = load_vex_files(vex_files)
+    for warning in vex.warnings:
+        sys.stderr.write(f"rampart: {warning}\n")
     return ScanOptions(
         database_path=settings.database_path,
         now=datetime.now(UTC),
         finding_filter=FindingFilter(parse_severities(severity) if severity else None, ignore_unfixed),
         ignore_rules=load_ignore_file(ignore_file) if ignore_file else (),
+        vex_statements=vex.statements,
         max_db_age=timedelta(days=max_db_age),
     )
 
 
-def _run(target: str, options: ScanOptions, settings: Settings) -> ScanResult:
-    from rampart.scan import scan_path
+@dataclass(frozen=True)
+class ScanTarget:
+    """What to scan: a tree (``target``), or a kind from TARGET_KINDS and its ``ref``."""
 
-    with _progress(settings) as progress:
-        return scan_path(target, options, progress)
+    target: str
+    ref: str | None
+    platform: str | None
+    tag: str | None
+
+
+def _run(what: ScanTarget, options: ScanOptions, settings: Settings) -> ScanResult:
+    from rampart.errors import UsageError
+    from rampart.scan import scan_path, scan_sbom
+
+    if what.ref is not None and what.target not in TARGET_KINDS:
+        raise UsageError(
+            f"unexpected argument {what.ref!r}: use `rampart scan image REF` or `scan sbom FILE`"
+        )
+    if what.target == "sbom" and what.ref is not None:
+        return scan_sbom(what.ref, options)
+    with progress_bar(settings) as progress:
+        if what.target == "image" and what.ref is not None:
+            return _scan_image(what, options, progress)
+        return scan_path(what.target, options, progress)
+
+
+def _scan_image(what: ScanTarget, options: ScanOptions, progress: Callable[[int], None] | None) -> ScanResult:
+    from rampart.scan import scan_target
+
+    with opened_image(what) as image:
+        return scan_target(image, options, progress)
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def opened_image(what: ScanTarget) -> Iterator[Target]:
+    """The image ``what.ref`` names, closed afterwards."""
+    from rampart.image import Platform, open_image
+
+    platform = Platform.parse(what.platform) if what.platform else None
+    with open_image(str(what.ref), platform, what.tag) as image:
+        yield image
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
     """A one-shot scan builds hundreds of thousands of objects and no reference cycles worth finding:
     pausing the cyclic collector for it saves about a twentieth of the run (docs/benchmarks.md)."""
     import gc
@@ -115,7 +191,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(settings: Settings) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(settings: Settings) -> Iterator[Callable[[int], None] | None]:
     """A file count on stderr when interactive; nothing when piped.
 
     Refreshed from the scan's own thread (no refresh thread), so the walk may fork worker processes.
@@ -136,7 +212,11 @@ def _write_report(
     result: ScanResult, now: datetime, output_format: OutputFormat, output: Path | None, settings: Settings
 ) -> None:
     to_terminal = output is None and settings.interactive
-    if output_format is OutputFormat.JSON or (output_format is OutputFormat.AUTO and not to_terminal):
+    if output_format in (OutputFormat.CYCLONEDX, OutputFormat.SPDX):
+        from rampart.cli.sbom import SbomFormat, render_result
+
+        text = render_result(result, SbomFormat(output_format.value), now)
+    elif output_format is OutputFormat.JSON or (output_format is OutputFormat.AUTO and not to_terminal):
         from rampart.report.json import render_json
 
         text = render_json(result, now)

@@ -15,7 +15,7 @@ from rampart.model import Package, ecosystem_family
 _PEP503_SEPARATORS = re.compile(r"[-_.]+")
 
 # Ecosystems whose advisories name source packages (binary packages are matched through them).
-SOURCE_MATCHED: frozenset[str] = frozenset({"Debian", "Ubuntu"})
+SOURCE_MATCHED: frozenset[str] = frozenset({"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux"})
 
 
 @lru_cache(maxsize=65_536)

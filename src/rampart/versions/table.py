@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from rampart.model import ecosystem_family
+from rampart.versions.apk import APK
 from rampart.versions.base import UnsupportedEcosystem, VersionScheme
 from rampart.versions.dpkg import DPKG
 from rampart.versions.golang import GO
+from rampart.versions.maven import MAVEN
 from rampart.versions.pep440 import PEP440
+from rampart.versions.rpm import RPM
 from rampart.versions.semver import SEMVER
 
 SCHEMES: dict[str, VersionScheme] = {
@@ -15,6 +18,16 @@ SCHEMES: dict[str, VersionScheme] = {
     "PyPI": PEP440,
     "npm": SEMVER,
     "Go": GO,
+    "Maven": MAVEN,
+    "Alpine": APK,
+    "Wolfi": APK,
+    "Chainguard": APK,
+    "Red Hat": RPM,
+    "AlmaLinux": RPM,
+    "Rocky Linux": RPM,
+    "Fedora": RPM,
+    "Amazon Linux": RPM,
+    "RPM": RPM,
 }
 
 # Ecosystems whose own scheme also reads OSV ``SEMVER`` range bounds.

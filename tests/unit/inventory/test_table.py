@@ -41,4 +41,15 @@ def test_every_extractor_class_is_in_the_table() -> None:
 
 def test_names_are_unique() -> None:
     names = [e.name for e in EXTRACTORS]
-    assert len(names) == len(set(names)) and set(names) == {"dpkg", "python", "npm", "gobinary"}
+    assert len(names) == len(set(names)) and set(names) == {
+        "dpkg",
+        "apk",
+        "rpm",
+        "python",
+        "npm",
+        "gobinary",
+        "java",
+        "requirements",
+        "poetry",
+        "npm-lock",
+    }

@@ -128,8 +128,8 @@ class TestUnparseable:
         assert out.unmatchable == ()
 
     def test_unsupported_ecosystem_is_unmatchable(self, make_source: Source) -> None:
-        a = adv("X-11", aff("demo", FIXED_15, ecosystem="Maven"))
-        out = run(make_source, pkg("demo", "1.2", ecosystem="Maven"), advisories=(a,))
+        a = adv("X-11", aff("demo", FIXED_15, ecosystem="Hackage"))
+        out = run(make_source, pkg("demo", "1.2", ecosystem="Hackage"), advisories=(a,))
         assert out.findings == ()
         assert "no version scheme" in out.unmatchable[0].reason
 

@@ -50,8 +50,8 @@ def test_scheme_for(ecosystem: str, scheme: object) -> None:
 
 
 def test_unknown_ecosystem_raises() -> None:
-    with pytest.raises(UnsupportedEcosystem, match="Maven"):
-        table.scheme_for("Maven")
+    with pytest.raises(UnsupportedEcosystem, match="Hackage"):
+        table.scheme_for("Hackage")
 
 
 def test_semver_ranges_use_semver_outside_semver_ecosystems() -> None:
