@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rampart.cli.scan import ScanTarget, cyclic_gc_paused, opened_image, progress_bar
+from rampart.cli.scan import (
+    PlatformOption,
+    ScanTarget,
+    TagOption,
+    cyclic_gc_paused,
+    opened_image,
+    progress_bar,
+)
 from rampart.cli.settings import Settings, settings_of
 
 if TYPE_CHECKING:
@@ -43,12 +50,8 @@ def sbom_command(
         SbomFormat, typer.Option("--format", "-f", help="cyclonedx (1.6 JSON) or spdx (2.3 JSON).")
     ] = SbomFormat.CYCLONEDX,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the SBOM to a file.")] = None,
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Image platform os/arch[/variant] (default linux/amd64).")
-    ] = None,
-    tag: Annotated[
-        str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
-    ] = None,
+    platform: PlatformOption = None,
+    tag: TagOption = None,
 ) -> None:
     """List the packages of this host, a root filesystem or an image as an SBOM (no advisory matching)."""
     settings = settings_of(ctx)

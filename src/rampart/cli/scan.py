@@ -33,6 +33,13 @@ class OutputFormat(enum.StrEnum):
     SPDX = "spdx"
 
 
+PlatformOption = Annotated[
+    str | None, typer.Option("--platform", help="Image platform os/arch[/variant] (default linux/amd64).")
+]
+TagOption = Annotated[
+    str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
+]
+
 # `rampart scan KIND REF`: targets that are not a directory tree.
 TARGET_KINDS = ("image", "sbom")
 
@@ -85,12 +92,8 @@ def scan_command(
             "--vex", help="OpenVEX or CycloneDX VEX statements to apply (repeatable).", show_default=False
         ),
     ] = None,
-    platform: Annotated[
-        str | None, typer.Option("--platform", help="Image platform os/arch[/variant] (default linux/amd64).")
-    ] = None,
-    tag: Annotated[
-        str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
-    ] = None,
+    platform: PlatformOption = None,
+    tag: TagOption = None,
 ) -> None:
     """Find known vulnerabilities on this host, in a root filesystem directory, an image or an SBOM."""
     settings = settings_of(ctx)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from rampart.errors import TargetError
+from rampart.jsonfile import load_json_file
 
 MAX_SBOM_BYTES = 256 * 1024 * 1024
 MAX_COMPONENTS = 1_000_000
@@ -23,18 +22,7 @@ class SbomError(TargetError):
 
 def load_json(path: Path) -> dict[str, Any]:
     """The top-level JSON object of ``path``; SbomError when it is missing, too large or not a JSON object."""
-    max_bytes = MAX_SBOM_BYTES
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as error:
-        raise SbomError(f"{path}: cannot read SBOM: {error.strerror or error}") from error
-    if len(data) > max_bytes:
-        raise SbomError(f"{path}: SBOM larger than {max_bytes} bytes")
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise SbomError(f"{path}: not valid JSON: {_one_line(error)}") from None
+    document = load_json_file(path, MAX_SBOM_BYTES, SbomError, "SBOM")
     if not isinstance(document, dict):
         raise SbomError(f"{path}: expected a JSON object at the top level")
     return document

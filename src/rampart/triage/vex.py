@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
 from packageurl import PackageURL
 
 from rampart.errors import RampartError
+from rampart.jsonfile import load_json_file
 from rampart.model import Finding, IgnoredFinding, Package
 
 MAX_VEX_FILE_BYTES = 64 * 1024 * 1024
@@ -136,17 +136,7 @@ def load_vex_files(paths: Iterable[Path]) -> VexDocument:
 
 
 def _load_json(path: Path) -> Any:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_VEX_FILE_BYTES + 1)
-    except OSError as error:
-        raise VexFileError(f"{path}: cannot read VEX file: {error.strerror or error}") from error
-    if len(data) > MAX_VEX_FILE_BYTES:
-        raise VexFileError(f"{path}: VEX file larger than {MAX_VEX_FILE_BYTES} bytes")
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise VexFileError(f"{path}: not valid JSON: {str(error).splitlines()[0]}") from None
+    return load_json_file(path, MAX_VEX_FILE_BYTES, VexFileError, "VEX file")
 
 
 def parse_vex_document(document: Any, origin: str) -> VexDocument:
