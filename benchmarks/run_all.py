@@ -18,6 +18,7 @@ BENCHMARKS = (
     "inventory.py",
     "matcher.py",
     "scan_host.py",
+    "image_scan.py",
     "scan_scaling.py",
     "fleet_scale.py",
     "sessions.py",

@@ -79,6 +79,7 @@ class Package:
     (equal to name/version when the field is absent). ``managed_by`` names the OS package manager
     that installed a language package (``dpkg`` for ``/usr/lib/python3/dist-packages``): the
     distribution patches such copies itself, so they are judged through its own package instead.
+    ``layer`` is the digest of the image layer that brought the package (None outside images).
     """
 
     name: str
@@ -89,6 +90,7 @@ class Package:
     source_name: str | None = None
     source_version: str | None = None
     managed_by: str | None = None
+    layer: str | None = None
 
     @property
     def purl(self) -> str:

@@ -121,3 +121,24 @@ def test_scan_image_of_a_missing_or_forged_archive_is_one_line(debian_db: Path, 
     bad = rampart("scan", "image", forged, cache_dir=debian_db)
     for done in (missing, bad):
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_function_bundle_is_scanned_without_extracting(vulndata_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    pypi_db = tmp_path / "cache"
+    imported = rampart("db", "import", vulndata_dir / "osv" / "PyPI" / "all.zip", cache_dir=pypi_db)
+    assert imported.returncode == 0, imported.stderr
+
+    bundle = tmp_path / "function.zip"
+    metadata = "Metadata-Version: 2.1\nName: urllib3\nVersion: 1.26.4\n\n"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+        archive.writestr("urllib3-1.26.4.dist-info/METADATA", metadata)  # as `pip install -t .` leaves it
+        archive.writestr("../escape.txt", "never written anywhere")
+    before = sorted(tmp_path.parent.iterdir())
+    document = _scan(pypi_db, "zip", bundle)
+    assert ("urllib3", "1.26.4") in _packages(document)
+    assert any(f["package"]["name"] == "urllib3" for f in document["findings"])
+    assert any("escape.txt" in str(error) for error in document["errors"])
+    assert sorted(tmp_path.parent.iterdir()) == before

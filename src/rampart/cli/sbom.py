@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rampart.cli.scan import (
+    OPENED_KINDS,
     PlatformOption,
     ScanTarget,
     TagOption,
     cyclic_gc_paused,
-    opened_image,
+    opened_target,
     progress_bar,
 )
 from rampart.cli.settings import Settings, settings_of
@@ -36,13 +37,14 @@ def sbom_command(
     target: Annotated[
         str,
         typer.Argument(
-            help="Root of the tree to inventory: '/' for this host, or a directory; or 'image' REF."
+            help="Root of the tree to inventory: '/' for this host, or a directory; or 'image' / 'zip' REF."
         ),
     ] = "/",
     ref: Annotated[
         str | None,
         typer.Argument(
-            help="With 'image': an OCI layout directory, oci-archive or docker save tarball.",
+            help="With 'image': an OCI layout directory, oci-archive or docker save tarball; "
+            "with 'zip': a function bundle (.zip).",
             show_default=False,
         ),
     ] = None,
@@ -69,13 +71,13 @@ def _inventory(what: ScanTarget, settings: Settings) -> Inventory:
     from rampart.inventory.collect import collect_inventory
     from rampart.target import open_target
 
-    if what.ref is not None and what.target != "image":
-        raise UsageError(f"unexpected argument {what.ref!r}: use `rampart sbom image REF`")
+    if what.ref is not None and what.target not in OPENED_KINDS:
+        raise UsageError(f"unexpected argument {what.ref!r}: use `rampart sbom image REF` or `sbom zip FILE`")
     with progress_bar(settings) as progress:
         if what.ref is None:
             return collect_inventory(open_target(what.target), progress)
-        with opened_image(what) as image:
-            return collect_inventory(image, progress)
+        with opened_target(what) as opened:
+            return collect_inventory(opened, progress)
 
 
 def render_sbom(inventory: Inventory, sbom_format: SbomFormat, now: datetime) -> str:

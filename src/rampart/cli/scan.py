@@ -31,17 +31,21 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
     CYCLONEDX = "cyclonedx"
     SPDX = "spdx"
+    SARIF = "sarif"
 
 
 PlatformOption = Annotated[
-    str | None, typer.Option("--platform", help="Image platform os/arch[/variant] (default linux/amd64).")
+    str | None,
+    typer.Option("--platform", help="Image platform: os/arch or os/arch/variant (default linux/amd64)."),
 ]
 TagOption = Annotated[
     str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
 ]
 
 # `rampart scan KIND REF`: targets that are not a directory tree.
-TARGET_KINDS = ("image", "sbom")
+TARGET_KINDS = ("image", "sbom", "zip")
+OPENED_KINDS = ("image", "zip")
+"""The kinds read through a Target opened from REF (an SBOM is judged from its purls instead)."""
 
 
 def scan_command(
@@ -49,21 +53,22 @@ def scan_command(
     target: Annotated[
         str,
         typer.Argument(
-            help="Root of the tree to scan: '/' for this host, or a directory; or 'image' / 'sbom' then REF."
+            help="Root of the tree to scan: '/' for this host, or a directory; "
+            "or 'image' / 'zip' / 'sbom' then REF."
         ),
     ] = "/",
     ref: Annotated[
         str | None,
         typer.Argument(
             help="With 'image': an OCI layout directory, oci-archive or docker save tarball; "
-            "with 'sbom': a CycloneDX or SPDX JSON file.",
+            "with 'zip': a function bundle (.zip); with 'sbom': a CycloneDX or SPDX JSON file.",
             show_default=False,
         ),
     ] = None,
     output_format: Annotated[
         OutputFormat,
         typer.Option(
-            "--format", "-f", help="auto: table on a terminal, JSON when piped; or cyclonedx, spdx."
+            "--format", "-f", help="auto: table on a terminal, JSON when piped; or cyclonedx, spdx, sarif."
         ),
     ] = OutputFormat.AUTO,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to a file.")] = None,
@@ -151,21 +156,36 @@ def _run(what: ScanTarget, options: ScanOptions, settings: Settings) -> ScanResu
 
     if what.ref is not None and what.target not in TARGET_KINDS:
         raise UsageError(
-            f"unexpected argument {what.ref!r}: use `rampart scan image REF` or `scan sbom FILE`"
+            f"unexpected argument {what.ref!r}: use `rampart scan image REF`, `scan zip FILE` or `scan sbom FILE`"
         )
     if what.target == "sbom" and what.ref is not None:
         return scan_sbom(what.ref, options)
     with progress_bar(settings) as progress:
-        if what.target == "image" and what.ref is not None:
-            return _scan_image(what, options, progress)
+        if what.target in OPENED_KINDS and what.ref is not None:
+            return _scan_opened(what, options, progress)
         return scan_path(what.target, options, progress)
 
 
-def _scan_image(what: ScanTarget, options: ScanOptions, progress: Callable[[int], None] | None) -> ScanResult:
+def _scan_opened(
+    what: ScanTarget, options: ScanOptions, progress: Callable[[int], None] | None
+) -> ScanResult:
     from rampart.scan import scan_target
 
+    with opened_target(what) as opened:
+        return scan_target(opened, options, progress)
+
+
+@contextmanager
+def opened_target(what: ScanTarget) -> Iterator[Target]:
+    """The image or zip bundle ``what.ref`` names (``what.target`` says which), closed afterwards."""
+    if what.target == "zip":
+        from rampart.bundle import open_bundle
+
+        with open_bundle(str(what.ref)) as bundle:
+            yield bundle
+        return
     with opened_image(what) as image:
-        return scan_target(image, options, progress)
+        yield image
 
 
 @contextmanager
@@ -219,6 +239,10 @@ def _write_report(
         from rampart.cli.sbom import SbomFormat, render_result
 
         text = render_result(result, SbomFormat(output_format.value), now)
+    elif output_format is OutputFormat.SARIF:
+        from rampart.report.scan_sarif import render_scan_sarif
+
+        text = render_scan_sarif(result, now)
     elif output_format is OutputFormat.JSON or (output_format is OutputFormat.AUTO and not to_terminal):
         from rampart.report.json import render_json
 

@@ -3,14 +3,17 @@
 The OS is read first (``osrelease``) so extractors can use it. Every exception raised while extracting
 one file becomes a ``FileError(path, one-line message)`` and the walk carries on; errors the target met
 while walking (unreadable directories) are included. Identical packages are listed once; packages are
-sorted by ecosystem, name, version and location, errors by path.
+sorted by ecosystem, name, version and location, errors by path. On an image, each package names the layer
+that brought it (``Package.layer``), before anyone hears of it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from rampart.inventory.base import ExtractContext, Extractor
 from rampart.inventory.extract import WalkFilter, extract_files
@@ -50,6 +53,35 @@ def _extract_all(
     return packages, target.files_walked
 
 
+def _layer_namer(target: Target) -> Callable[[Package], Package] | None:
+    """On an image, a function giving each package the digest of the layer that brought it; else None.
+
+    The image modules are not loaded for other targets: an image target exists only once they are.
+    """
+    image = sys.modules.get("rampart.image.target")
+    if image is None or not isinstance(target, image.ImageTarget):
+        return None
+    from rampart.image.attribution import layer_of_package
+
+    named: dict[Package, Package] = {}
+
+    def name_layer(package: Package) -> Package:
+        if package not in named:
+            named[package] = replace(package, layer=layer_of_package(target, package))
+        return named[package]
+
+    return name_layer
+
+
+def _naming_layers(
+    found: Callable[[list[Package]], None] | None, name_layer: Callable[[Package], Package]
+) -> Callable[[list[Package]], None] | None:
+    """``found``, hearing packages with their layers named."""
+    if found is None:
+        return None
+    return lambda packages: found([name_layer(p) for p in packages])
+
+
 def _sort_key(package: Package) -> tuple[str, str, str, str, str]:
     return (package.ecosystem, package.name, package.version, package.location, package.extractor)
 
@@ -70,7 +102,12 @@ def collect_inventory(
     os_release, os_errors = read_os_release(target)
     context = ExtractContext(os=os_release, errors=list(os_errors))
     jobs = default_workers() if workers is None else workers
+    name_layer = _layer_namer(target)
+    if name_layer is not None:
+        found = _naming_layers(found, name_layer)
     packages, seen = _extract_all(target, extractors, context, jobs, progress, found)
+    if name_layer is not None:
+        packages = [name_layer(p) for p in packages]
     if progress is not None:
         progress(seen)
     errors = sorted({*context.errors, *target.errors}, key=lambda e: (e.path, e.message))

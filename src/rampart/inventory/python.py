@@ -2,7 +2,8 @@
 
 A file is read when it lies anywhere below a ``site-packages`` or ``dist-packages`` directory (at any
 depth, so vendored distributions count too) and is a ``*.dist-info/METADATA``, a ``*.egg-info/PKG-INFO``
-or an ``*.egg-info`` file that is itself the PKG-INFO. Only the email-style header block is read (up to
+or an ``*.egg-info`` file that is itself the PKG-INFO. A function bundle's own layout counts too: a
+``*.dist-info`` at the top of the tree or under ``python/``, as ``pip install -t`` leaves it. Only the email-style header block is read (up to
 ``MAX_HEADER`` bytes); Name and Version are required. Names are PEP 503 normalised; ecosystem ``PyPI``.
 """
 
@@ -36,6 +37,10 @@ def _installed_by_dpkg(path: str, os_release: OsRelease | None) -> bool:
         return False
     family = {os_release.id, *os_release.id_like}
     return bool(family & {"debian", "ubuntu"}) and _DISTRIBUTION_DIST_PACKAGES.match(path) is not None
+
+
+# `pip install -t` output at a bundle's top or in a Lambda layer's python/ directory
+_BUNDLE_METADATA = re.compile(r"(?:python/)?[^/]+\.dist-info/METADATA")
 
 
 def _is_metadata_path(path: str) -> bool:
@@ -83,11 +88,13 @@ class PythonExtractor:
     """Reads installed Python distributions' metadata."""
 
     name = "python"
-    directory_pattern = r".*-packages(?:/.*)?"
+    directory_pattern = r".*-packages(?:/.*)?|(?:python/)?[^/]+\.dist-info"
     name_pattern = r"METADATA|PKG-INFO|.+\.egg-info"
 
     def wants(self, info: FileInfo) -> bool:
         path = info.path
+        if _BUNDLE_METADATA.fullmatch(path):
+            return True
         return (
             "-packages/" in path
             and _is_metadata_path(path)

@@ -144,6 +144,7 @@ def _properties(package: Package) -> list[Property]:
         "rampart:source_name": package.source_name,
         "rampart:source_version": package.source_version,
         "rampart:managed_by": package.managed_by,
+        "rampart:layer": package.layer,
     }
     return [Property(name=name, value=value) for name, value in values.items() if value]
 

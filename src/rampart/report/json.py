@@ -122,8 +122,11 @@ def _database(info: DatabaseInfo | None, now: datetime) -> dict[str, Any] | None
 
 @cache
 def _package(package: Package) -> dict[str, Any]:
-    """A package's JSON object, built once per render (many findings share one package)."""
-    return {
+    """A package's JSON object, built once per render (many findings share one package).
+
+    ``layer`` (the digest of the image layer that brought it) is there only when known.
+    """
+    document: dict[str, Any] = {
         "name": package.name,
         "version": package.version,
         "ecosystem": package.ecosystem,
@@ -134,6 +137,9 @@ def _package(package: Package) -> dict[str, Any]:
         "extractor": package.extractor,
         "managed_by": package.managed_by,
     }
+    if package.layer is not None:
+        document["layer"] = package.layer
+    return document
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

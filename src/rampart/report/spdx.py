@@ -158,9 +158,19 @@ def _package(package: Package, license_text: str | None) -> dict[str, Any]:
             }
         ],
     }
-    if license_text and entry["licenseDeclared"] == NOASSERTION:
-        entry["comment"] = f"declared license (not an SPDX expression): {license_text}"
+    comment = _comment(package, license_text if entry["licenseDeclared"] == NOASSERTION else None)
+    if comment:
+        entry["comment"] = comment
     return entry
+
+
+def _comment(package: Package, unparsed_license: str | None) -> str:
+    """What SPDX has no field for: a declared license that is no SPDX expression, the image layer."""
+    notes = [
+        *([f"declared license (not an SPDX expression): {unparsed_license}"] if unparsed_license else []),
+        *([f"brought by image layer {package.layer}"] if package.layer else []),
+    ]
+    return "; ".join(notes)
 
 
 def _source_info(package: Package) -> str:

@@ -27,6 +27,7 @@ SEVERITY_STYLES = {
     Severity.UNKNOWN: "dim",
 }
 MAX_LISTED_ERRORS = 20
+SHORT_DIGEST = 12
 
 
 def render_table(result: ScanResult, now: datetime, *, width: int = 120, color: bool = False) -> str:
@@ -62,8 +63,11 @@ def _header(result: ScanResult, now: datetime) -> Text:
 
 
 def _findings_table(findings: tuple[Finding, ...]) -> Table:
+    """One row per finding; a Layer column (short digests) only when some package came from an image layer."""
     table = Table(show_lines=False, header_style="bold", expand=False)
-    for column in ("Package", "Installed", "Vulnerability", "Severity", "Fixed in", "Advisories"):
+    with_layers = any(f.package.layer for f in findings)
+    columns = ("Package", "Installed", "Vulnerability", "Severity", "Fixed in", "Advisories")
+    for column in (*columns, *(("Layer",) if with_layers else ())):
         table.add_column(column, overflow="fold")
     ordered = sorted(findings, key=lambda f: (_group_key(f), -f.severity, f.vulnerability_id))
     repeated = _names_found_in_several_places(findings)
@@ -71,8 +75,17 @@ def _findings_table(findings: tuple[Finding, ...]) -> Table:
         rows = list(group)
         for index, finding in enumerate(rows):
             cells = _cells(finding, first=index == 0, show_location=name in repeated)
+            if with_layers:
+                cells = (*cells, Text(short_digest(finding.package.layer) if index == 0 else "", style="dim"))
             table.add_row(*cells, end_section=index == len(rows) - 1)
     return table
+
+
+def short_digest(digest: str | None) -> str:
+    """``sha256:0123456789abcdef...`` -> ``0123456789ab`` (what a reader needs to tell layers apart)."""
+    if not digest:
+        return ""
+    return safe_text((digest.partition(":")[2] or digest)[:SHORT_DIGEST])
 
 
 def _names_found_in_several_places(findings: tuple[Finding, ...]) -> set[str]:
