@@ -12,6 +12,7 @@ import typer
 
 from rampart.cli.scan import (
     OPENED_KINDS,
+    InsecureOption,
     PlatformOption,
     ScanTarget,
     TagOption,
@@ -43,7 +44,8 @@ def sbom_command(
     ref: Annotated[
         str | None,
         typer.Argument(
-            help="With 'image': an OCI layout directory, oci-archive or docker save tarball; "
+            help="With 'image': an OCI layout directory, oci-archive or docker save tarball, or a registry "
+            "reference host/repo:tag; "
             "with 'zip': a function bundle (.zip).",
             show_default=False,
         ),
@@ -54,11 +56,12 @@ def sbom_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the SBOM to a file.")] = None,
     platform: PlatformOption = None,
     tag: TagOption = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """List the packages of this host, a root filesystem or an image as an SBOM (no advisory matching)."""
     settings = settings_of(ctx)
     with cyclic_gc_paused():
-        inventory = _inventory(ScanTarget(target, ref, platform, tag), settings)
+        inventory = _inventory(ScanTarget(target, ref, platform, tag, insecure), settings)
     text = render_sbom(inventory, sbom_format, datetime.now(UTC))
     if output is None:
         sys.stdout.write(text)

@@ -38,6 +38,12 @@ PlatformOption = Annotated[
     str | None,
     typer.Option("--platform", help="Image platform: os/arch or os/arch/variant (default linux/amd64)."),
 ]
+InsecureOption = Annotated[
+    bool,
+    typer.Option(
+        "--insecure", help="With 'image': reach the registry over plain HTTP (trusted networks only)."
+    ),
+]
 TagOption = Annotated[
     str | None, typer.Option("--tag", help="The image of a docker save tarball that holds several.")
 ]
@@ -60,7 +66,8 @@ def scan_command(
     ref: Annotated[
         str | None,
         typer.Argument(
-            help="With 'image': an OCI layout directory, oci-archive or docker save tarball; "
+            help="With 'image': an OCI layout directory, oci-archive or docker save tarball, or a registry "
+            "reference host/repo:tag; "
             "with 'zip': a function bundle (.zip); with 'sbom': a CycloneDX or SPDX JSON file.",
             show_default=False,
         ),
@@ -99,12 +106,13 @@ def scan_command(
     ] = None,
     platform: PlatformOption = None,
     tag: TagOption = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """Find known vulnerabilities on this host, in a root filesystem directory, an image or an SBOM."""
     settings = settings_of(ctx)
     options = _options(settings, severity, ignore_unfixed, fail_on, ignore_file, max_db_age, vex or [])
     with cyclic_gc_paused():
-        result = _run(ScanTarget(target, ref, platform, tag), options, settings)
+        result = _run(ScanTarget(target, ref, platform, tag, insecure), options, settings)
         _write_report(result, options.now, output_format, output, settings)
     _exit(result, exit_code, fail_on)
 
@@ -148,6 +156,7 @@ class ScanTarget:
     ref: str | None
     platform: str | None
     tag: str | None
+    insecure: bool = False
 
 
 def _run(what: ScanTarget, options: ScanOptions, settings: Settings) -> ScanResult:
@@ -194,7 +203,7 @@ def opened_image(what: ScanTarget) -> Iterator[Target]:
     from rampart.image import Platform, open_image
 
     platform = Platform.parse(what.platform) if what.platform else None
-    with open_image(str(what.ref), platform, what.tag) as image:
+    with open_image(str(what.ref), platform, what.tag, insecure=what.insecure) as image:
         yield image
 
 

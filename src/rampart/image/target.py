@@ -21,6 +21,7 @@ from rampart.errors import LimitExceeded
 from rampart.image.archive import open_archive
 from rampart.image.layers import build_tree, read_members
 from rampart.image.layout import LayoutDirectory, OciImage
+from rampart.image.registry import RegistrySource, looks_like_reference, open_registry_image
 from rampart.image.source import ImageError, ImageSource, LayerError, LayerRef, Platform
 from rampart.image.stream import Limits
 from rampart.image.tree import Dir, File, Node, lookup
@@ -175,18 +176,25 @@ def open_image(
     platform: Platform | None = None,
     tag: str | None = None,
     limits: Limits | None = None,
+    insecure: bool = False,
 ) -> ImageTarget:
-    """The image at a local path: an OCI layout directory, an oci-archive or a docker save tarball."""
+    """The image at a local path (OCI layout directory, oci-archive, docker save tarball) or in a registry."""
     path = Path(ref)
     if path.is_dir():
         return ImageTarget(OciImage(LayoutDirectory(os.fspath(path)), platform), limits)
-    if path.is_file():
-        source = open_archive(os.fspath(path), platform, tag)
+    if path.is_file() or looks_like_reference(os.fspath(ref)):
+        opened = open_archive if path.is_file() else partial(_registry, insecure=insecure)
+        source = opened(os.fspath(ref), platform, tag)
         try:
             return ImageTarget(source, limits)
         except BaseException:
             source.close()
             raise
     raise ImageError(
-        f"image {os.fspath(ref)!r} does not exist (expected an OCI layout directory or a tarball)"
+        f"image {os.fspath(ref)!r} does not exist (expected an OCI layout directory, a tarball "
+        "or a registry reference host/repo:tag)"
     )
+
+
+def _registry(ref: str, platform: Platform | None, _tag: str | None, insecure: bool) -> RegistrySource:
+    return open_registry_image(ref, platform, insecure)
