@@ -28,9 +28,14 @@ def normalize_name(ecosystem: str, name: str) -> str:
 
 @lru_cache(maxsize=1_024)
 def normalize_ecosystem(ecosystem: str) -> str:
-    """Ecosystem as compared: Ubuntu ``:LTS`` suffix dropped (``Ubuntu:22.04:LTS`` = ``Ubuntu:22.04``)."""
-    if ecosystem_family(ecosystem) == "Ubuntu" and ecosystem.endswith(":LTS"):
+    """Ecosystem as compared: Ubuntu ``:LTS`` suffix dropped (``Ubuntu:22.04:LTS`` = ``Ubuntu:22.04``), Red Hat
+    repository suffix dropped (``Red Hat:enterprise_linux:9::appstream`` = ``Red Hat:enterprise_linux:9``,
+    as an installed system does not record which repository a package came from)."""
+    family = ecosystem_family(ecosystem)
+    if family == "Ubuntu" and ecosystem.endswith(":LTS"):
         return ecosystem[: -len(":LTS")]
+    if family == "Red Hat" and "::" in ecosystem:
+        return ecosystem.split("::", 1)[0]
     return ecosystem
 
 
