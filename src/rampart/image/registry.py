@@ -25,8 +25,18 @@ import httpx
 
 from rampart.image.cache import LayerCache
 from rampart.image.credentials import Credential, Credentials, load_credentials, normalise_host
+from rampart.image.manifests import (
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    descriptor,
+    layer_refs,
+    pick,
+)
 from rampart.image.source import (
-    DEFAULT_PLATFORM,
     MAX_JSON_BLOB,
     DigestMismatch,
     ImageError,
@@ -37,12 +47,6 @@ from rampart.image.source import (
     verifying,
 )
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
-MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 ACCEPT = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -326,23 +330,6 @@ def _transport_error(host: str, exc: httpx.HTTPError) -> RegistryError:
     return RegistryError(f"cannot reach registry {host}: {text[:200] or type(exc).__name__}")
 
 
-def _descriptor(entry: Any, what: str) -> dict[str, Any]:
-    if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
-        raise ImageError(f"{what} holds a malformed descriptor")
-    digest_hex(entry["digest"])
-    size = entry.get("size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ImageError(f"{what}: descriptor {entry['digest'][:80]} has no valid size")
-    return entry
-
-
-def _platform_of(entry: dict[str, Any]) -> Platform | None:
-    info = entry.get("platform")
-    if not isinstance(info, dict):
-        return None
-    return Platform(str(info.get("os", "")), str(info.get("architecture", "")), str(info.get("variant", "")))
-
-
 class RegistrySource:
     """One image of a registry, chosen by ``platform`` when its tag names a manifest list or index."""
 
@@ -364,7 +351,7 @@ class RegistrySource:
         self._scope = f"repository:{reference.repository}:pull"
         try:
             self._manifest = self._resolve(reference.reference, reference.digest, None, 0)
-            self._config_ref = _descriptor(self._manifest.get("config"), f"{self.name}: manifest")
+            self._config_ref = descriptor(self._manifest.get("config"), f"{self.name}: manifest")
             self._config_bytes = self._fetch_small(self._config_ref["digest"], self._config_ref["size"])
             self._config = read_json_blob(self._small_blob(), f"{self.name}: config")
         except BaseException:
@@ -397,18 +384,8 @@ class RegistrySource:
         listed = index.get("manifests")
         if not isinstance(listed, list) or not listed:
             raise ImageError(f"{self.name}: the image index lists no manifests")
-        entries = [_descriptor(e, f"{self.name}: image index") for e in listed]
-        if len(entries) == 1 and self.platform is None:
-            return entries[0]
-        wanted = self.platform or DEFAULT_PLATFORM
-        for entry in entries:
-            found = _platform_of(entry)
-            if found is not None and wanted.matches(found):
-                return entry
-        named = {str(p) for p in map(_platform_of, entries) if p is not None and p.os != "unknown"}
-        raise ImageError(
-            f"{self.name}: no image for platform {wanted} (available: {', '.join(sorted(named)) or 'none named'})"
-        )
+        entries = [descriptor(e, f"{self.name}: image index") for e in listed]
+        return pick(self.name, entries, self.platform)
 
     def _blob_response(self, digest: str) -> BinaryIO:
         response = self.client.get(f"/v2/{self.reference.repository}/blobs/{digest}", "*/*", self._scope)
@@ -430,11 +407,7 @@ class RegistrySource:
         return self._config
 
     def layers(self) -> list[LayerRef]:
-        entries = self._manifest.get("layers")
-        if not isinstance(entries, list):
-            raise ImageError(f"{self.name}: the manifest lists no layers")
-        described = [_descriptor(e, f"{self.name}: manifest") for e in entries]
-        return [LayerRef(e["digest"], str(e.get("mediaType", "")), e["size"]) for e in described]
+        return layer_refs(self.name, self._manifest)
 
     def open_blob(self, digest: str) -> BinaryIO:
         """The blob, from the layer cache (downloaded and verified into it first when missing)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from rampart import __version__
 from rampart.client.models import Finding
@@ -59,28 +59,58 @@ def _driver(rules: list[dict[str, Any]], tool_version: str) -> dict[str, Any]:
 
 def _rules(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """One rule per vulnerability, at the worst severity any finding gives it."""
-    worst: dict[str, Finding] = {}
+    worst = worst_by_vulnerability(findings)
+    return [
+        vulnerability_rule(
+            worst[key],
+            help_uri=f"https://osv.dev/vulnerability/{key}",
+            aliases=list(worst[key].aliases),
+        )
+        for key in sorted(worst)
+    ]
+
+
+class RuleSource(Protocol):
+    """What a rule is made of: any finding type with these fields (scan and fleet findings both are)."""
+
+    @property
+    def vulnerability_id(self) -> str: ...
+
+    @property
+    def severity(self) -> Severity: ...
+
+    @property
+    def summary(self) -> str | None: ...
+
+
+_F = TypeVar("_F", bound=RuleSource)
+
+
+def worst_by_vulnerability(findings: Iterable[_F]) -> dict[str, _F]:
+    """Per vulnerability id, the finding with the worst severity."""
+    worst: dict[str, _F] = {}
     for finding in findings:
         known = worst.get(finding.vulnerability_id)
         if known is None or finding.severity > known.severity:
             worst[finding.vulnerability_id] = finding
-    return [_rule(worst[key]) for key in sorted(worst)]
+    return worst
 
 
-def _rule(finding: Finding) -> dict[str, Any]:
+def vulnerability_rule(finding: RuleSource, *, help_uri: str, aliases: list[str]) -> dict[str, Any]:
+    """The SARIF rule (reportingDescriptor) of one vulnerability."""
     vulnerability = finding.vulnerability_id
     return {
         "id": vulnerability,
         "name": "KnownVulnerability",
         "shortDescription": {"text": finding.summary or vulnerability},
         "fullDescription": {"text": finding.summary or vulnerability},
-        "helpUri": f"https://osv.dev/vulnerability/{vulnerability}",
+        "helpUri": help_uri,
         "help": {"text": f"{vulnerability}: upgrade the affected package to a fixed version."},
         "defaultConfiguration": {"level": LEVELS[finding.severity]},
         "properties": {
             "security-severity": SECURITY_SEVERITY[finding.severity],
             "tags": ["security", "vulnerability", finding.severity.name.lower()],
-            "aliases": list(finding.aliases),
+            "aliases": aliases,
         },
     }
 

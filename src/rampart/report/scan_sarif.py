@@ -19,7 +19,13 @@ from urllib.parse import quote
 
 from rampart import __version__
 from rampart.model import Finding, IgnoredFinding, Package, ScanResult
-from rampart.report.findings_sarif import LEVELS, SARIF_SCHEMA, SARIF_VERSION, SECURITY_SEVERITY
+from rampart.report.findings_sarif import (
+    LEVELS,
+    SARIF_SCHEMA,
+    SARIF_VERSION,
+    vulnerability_rule,
+    worst_by_vulnerability,
+)
 from rampart.report.spdx import timestamp
 
 INFORMATION_URI = "https://osv.dev/"
@@ -58,30 +64,15 @@ def _driver(rules: list[dict[str, Any]], tool_version: str) -> dict[str, Any]:
 
 def _rules(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     """One rule per vulnerability, at the worst severity any finding gives it."""
-    worst: dict[str, Finding] = {}
-    for finding in findings:
-        known = worst.get(finding.vulnerability_id)
-        if known is None or finding.severity > known.severity:
-            worst[finding.vulnerability_id] = finding
-    return [_rule(worst[key]) for key in sorted(worst)]
-
-
-def _rule(finding: Finding) -> dict[str, Any]:
-    vulnerability = finding.vulnerability_id
-    return {
-        "id": vulnerability,
-        "name": "KnownVulnerability",
-        "shortDescription": {"text": finding.summary or vulnerability},
-        "fullDescription": {"text": finding.summary or vulnerability},
-        "helpUri": "https://osv.dev/vulnerability/" + quote(vulnerability, safe=""),
-        "help": {"text": f"{vulnerability}: upgrade the affected package to a fixed version."},
-        "defaultConfiguration": {"level": LEVELS[finding.severity]},
-        "properties": {
-            "security-severity": SECURITY_SEVERITY[finding.severity],
-            "tags": ["security", "vulnerability", finding.severity.name.lower()],
-            "aliases": list(dict.fromkeys((*finding.aliases, *finding.advisory_ids))),
-        },
-    }
+    worst = worst_by_vulnerability(findings)
+    return [
+        vulnerability_rule(
+            worst[key],
+            help_uri="https://osv.dev/vulnerability/" + quote(key, safe=""),
+            aliases=list(dict.fromkeys((*worst[key].aliases, *worst[key].advisory_ids))),
+        )
+        for key in sorted(worst)
+    ]
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
