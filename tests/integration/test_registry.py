@@ -10,18 +10,14 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import shutil
-import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
+from fixtures.registry import push, rootfs_entries, start_registry, tool
 from fixtures.rootfs import DEBIAN11_EXPECTED, build_debian11_rootfs
 from integration.cli import rampart as cli_rampart
 from rampart.image import ImageTarget, Platform, open_image
@@ -34,74 +30,14 @@ pytestmark = pytest.mark.slow
 USER, PASSWORD = "alice", "correct horse"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tool(name: str, package: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not installed (apt-get install {package})")
-    return found
-
-
-def _config(root: Path, port: int, htpasswd: Path | None, redirect: str | None) -> Path:
-    lines = [
-        "version: 0.1",
-        "log: {level: warn}",
-        f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}",
-        f"http: {{addr: '127.0.0.1:{port}', secret: test-secret}}",
-    ]
-    if htpasswd is not None:
-        lines.append(f"auth: {{htpasswd: {{realm: test, path: {htpasswd}}}}}")
-    if redirect is not None:
-        lines.append(f"middleware: {{storage: [{{name: redirect, options: {{baseurl: '{redirect}'}}}}]}}")
-    path = root / "config.yml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"docker-registry exited: {process.stderr.read().decode() if process.stderr else ''}"
-            )
-        try:
-            httpx.get(base + "/v2/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("docker-registry did not start")
-
-
-def _start(root: Path, htpasswd: Path | None = None, redirect: str | None = None) -> Iterator[str]:
-    binary = _tool("docker-registry", "docker-registry")
-    port = _free_port()
-    config = _config(root, port, htpasswd, redirect)
-    process = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}", process)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
-    yield from _start(tmp_path)
+    yield from start_registry(tmp_path)
 
 
 @pytest.fixture
 def htpasswd(tmp_path: Path) -> Path:
-    binary = _tool("htpasswd", "apache2-utils")
+    binary = tool("htpasswd", "apache2-utils")
     path = tmp_path / "htpasswd"
     done = subprocess.run([binary, "-Bbn", USER, PASSWORD], capture_output=True, text=True, check=True)
     path.write_text(done.stdout)
@@ -110,48 +46,7 @@ def htpasswd(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def auth_registry(tmp_path: Path, htpasswd: Path) -> Iterator[str]:
-    yield from _start(tmp_path, htpasswd)
-
-
-def push(
-    host: str, repo: str, tag: str, layout: imagebuild.Layout, auth: tuple[str, str] | None = None
-) -> None:
-    """Upload every blob of ``layout``, then its manifests by digest and the index's one entry (or all) by tag."""
-    with httpx.Client(base_url=f"http://{host}", auth=auth, timeout=30) as client:
-        manifests: list[tuple[str, bytes]] = []
-        for name, data in layout.files.items():
-            if not name.startswith("blobs/"):
-                continue
-            document = _json_or_none(data)
-            if document is not None and "mediaType" in document and "schemaVersion" in document:
-                manifests.append((document["mediaType"], data))
-            else:
-                _upload(client, repo, data)
-        for media, data in manifests:
-            _put_manifest(client, repo, imagebuild.digest(data), media, data)
-        _put_manifest(client, repo, tag, imagebuild.INDEX, layout.files["index.json"])
-
-
-def _json_or_none(data: bytes) -> dict[str, Any] | None:
-    try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _upload(client: httpx.Client, repo: str, data: bytes) -> None:
-    started = client.post(f"/v2/{repo}/blobs/uploads/")
-    assert started.status_code == 202, started.text
-    location = started.headers["Location"]
-    separator = "&" if "?" in location else "?"
-    done = client.put(f"{location}{separator}digest={imagebuild.digest(data)}", content=data)
-    assert done.status_code == 201, done.text
-
-
-def _put_manifest(client: httpx.Client, repo: str, ref: str, media: str, data: bytes) -> None:
-    done = client.put(f"/v2/{repo}/manifests/{ref}", content=data, headers={"Content-Type": media})
-    assert done.status_code == 201, done.text
+    yield from start_registry(tmp_path, htpasswd)
 
 
 @pytest.fixture(scope="module")
@@ -159,25 +54,12 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> imagebuild.Layout:
     """A two-platform image whose amd64 variant is a small Debian 11 root filesystem."""
     root = tmp_path_factory.mktemp("rootfs")
     build_debian11_rootfs(root)
-    base = imagebuild.layer(_entries(root))
+    base = imagebuild.layer(rootfs_entries(root))
     extra = imagebuild.gz(imagebuild.layer([("file", "etc/motd", b"hello\n")]))
     out = imagebuild.Layout()
     amd = out.image([imagebuild.gz(base), extra])
     arm = out.image([imagebuild.layer([("file", "etc/hostname", b"arm\n")])], "linux/arm64/v8")
     return out.index([amd, arm])
-
-
-def _entries(root: Path) -> list[tuple[Any, ...]]:
-    entries: list[tuple[Any, ...]] = []
-    for path in sorted(root.rglob("*")):
-        name = str(path.relative_to(root))
-        if path.is_symlink():
-            entries.append(("sym", name, str(path.readlink())))
-        elif path.is_dir():
-            entries.append(("dir", name))
-        else:
-            entries.append(("file", name, path.read_bytes(), path.stat().st_mode & 0o777))
-    return entries
 
 
 def _packages(target: Target) -> set[tuple[str, str, str]]:
@@ -290,7 +172,7 @@ def test_blob_redirect_to_another_host_never_carries_credentials(
     layer_cache: Path,
 ) -> None:
     base, handler = storage
-    for host in _start(tmp_path, htpasswd, redirect=base):
+    for host in start_registry(tmp_path, htpasswd, redirect=base):
         push(host, "team/debian", "11", image, (USER, PASSWORD))
         _docker_config(tmp_path / "docker", host, USER, PASSWORD)
         with open_image(f"{host}/team/debian:11", insecure=True) as pulled:

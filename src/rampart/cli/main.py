@@ -9,7 +9,22 @@ from typing import Annotated
 import typer
 
 from rampart import __version__
-from rampart.cli import agent, audit, db, findings, hosts, login, sbom, scan, server, session, tokens, users
+from rampart.cli import (
+    agent,
+    audit,
+    db,
+    findings,
+    hosts,
+    images,
+    login,
+    registries,
+    sbom,
+    scan,
+    server,
+    session,
+    tokens,
+    users,
+)
 from rampart.cli.settings import Settings, default_cache_dir
 from rampart.errors import RampartError
 
@@ -31,6 +46,12 @@ app.command(name="logout")(login.logout_command)
 app.command(name="whoami")(login.whoami_command)
 app.add_typer(hosts.app, name="hosts")
 app.add_typer(findings.app, name="findings")
+app.add_typer(
+    registries.app,
+    name="registries",
+    help="Container registries and repositories the server scans: add, list, remove, scan now.",
+)
+app.add_typer(images.app, name="images", help="Registry images the server scanned: list, show, findings.")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(server.app, name="server")

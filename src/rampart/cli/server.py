@@ -156,6 +156,19 @@ def server(
             "--link-dead-after", min=0.5, help="Seconds of silence before an agent link is dropped."
         ),
     ] = 45.0,
+    registry_auth: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry-auth",
+            help="Docker-style config file with registry credentials "
+            "(default: $DOCKER_CONFIG/config.json or ~/.docker/config.json).",
+            show_default=False,
+        ),
+    ] = None,
+    registry_interval: Annotated[
+        float,
+        typer.Option("--registry-interval", min=1, help="Seconds between polls of registered repositories."),
+    ] = 3600.0,
 ) -> None:
     """Run the server; with a sub-command, act on its data directory instead."""
     from rampart.server.config import ServerConfig, default_data_dir
@@ -185,6 +198,8 @@ def server(
         session_grace=session_grace,
         link_keepalive=link_keepalive,
         link_dead_after=link_dead_after,
+        registry_auth=registry_auth,
+        registry_interval=registry_interval,
     )
     ctx.obj = replace(config)
     if ctx.invoked_subcommand is None:

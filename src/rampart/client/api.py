@@ -9,9 +9,9 @@ in ``rampart.client.models``. The bearer token never appears in a message or a r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -27,11 +27,18 @@ from rampart.client.models import (
     Host,
     HostPackage,
     HostSummary,
+    Image,
+    ImageFinding,
+    ImageFindingsPage,
+    ImagePackage,
     JoinTokenInfo,
     LoginResult,
     NewJoinToken,
     NewToken,
+    Registry,
+    RegistryScan,
     RematchResult,
+    Repository,
     TokenInfo,
     TotpEnrolment,
     UserInfo,
@@ -47,8 +54,10 @@ MAX_AUDIT_LINE = 1 << 20
 PAGE_SIZE = 500
 MAX_FINDINGS = 2_000_000
 MAX_DETAIL = 300
+SCAN_TIMEOUT = 30 * 60.0
 API_PREFIX = "/api/v1"
 _SPACE = re.compile(r"\s+")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,34 @@ class FindingQuery:
         params += [("tag", f"{k}={v}") for k, v in self.tags]
         if self.fixable:
             params.append(("fixable", "true"))
+        return params
+
+
+@dataclass(frozen=True)
+class ImageFindingQuery:
+    """The filters of ``GET /images/findings``; empty fields are not sent, ``fixable`` None means either."""
+
+    severities: tuple[str, ...] = ()
+    image: str | None = None
+    registry: str | None = None
+    package: str | None = None
+    advisory: str | None = None
+    fixable: bool | None = None
+    status: str = "open"
+
+    def params(self) -> list[tuple[str, str]]:
+        params = [("status", self.status)]
+        if self.severities:
+            params.append(("severity", ",".join(self.severities)))
+        fields = (
+            ("image", self.image),
+            ("registry", self.registry),
+            ("package", self.package),
+            ("advisory", self.advisory),
+        )
+        params += [(name, value) for name, value in fields if value]
+        if self.fixable is not None:
+            params.append(("fixable", "true" if self.fixable else "false"))
         return params
 
 
@@ -246,14 +283,12 @@ class ApiClient:
 
     def iter_findings(self, query: FindingQuery, *, page_size: int = PAGE_SIZE) -> Iterator[Finding]:
         """Every finding matching ``query``, fetching page after page until the total is reached."""
-        offset = 0
-        while offset < MAX_FINDINGS:
+
+        def fetch(offset: int) -> tuple[int, Sequence[Finding]]:
             page = self.findings_page(query, limit=page_size, offset=offset)
-            yield from page.items
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                return
-        raise ClientError(f"the server reports more than {MAX_FINDINGS:,} findings; narrow the filters")
+            return page.total, page.items
+
+        return _every_page(fetch)
 
     def findings(self, query: FindingQuery, *, page_size: int = PAGE_SIZE) -> list[Finding]:
         return list(self.iter_findings(query, page_size=page_size))
@@ -268,6 +303,67 @@ class ApiClient:
     def rematch(self) -> RematchResult:
         return RematchResult.from_json(self._call("POST", "/advisories/rematch"))
 
+    # --- registries and images --------------------------------------------------------------
+
+    def registries(self) -> list[Registry]:
+        return list_of(self._call("GET", "/registries"), "registries", Registry.from_json)
+
+    def add_registry(self, name: str, host: str, insecure: bool = False, platform: str = "") -> Registry:
+        """Register a registry (``host[:port]``; ``platform`` like ``linux/amd64`` picks from indexes)."""
+        body = {"name": name, "host": host, "insecure": insecure, "platform": platform}
+        return Registry.from_json(self._call("POST", "/registries", json=body, expect=(200, 201)))
+
+    def remove_registry(self, name: str) -> None:
+        self._call("DELETE", f"/registries/{_segment(name)}", expect=(200, 204))
+
+    def add_repository(self, registry: str, name: str, tags: Sequence[str] = ("*",)) -> Repository:
+        """Follow a repository of ``registry``: the tags matching any of the glob patterns ``tags``."""
+        body = {"name": name, "tags": list(tags)}
+        path = f"/registries/{_segment(registry)}/repositories"
+        return Repository.from_json(self._call("POST", path, json=body, expect=(200, 201)))
+
+    def remove_repository(self, registry: str, name: str) -> None:
+        path = f"/registries/{_segment(registry)}/repositories/{_segments(name)}"
+        self._call("DELETE", path, expect=(200, 204))
+
+    def scan_registry(self, name: str, repository: str | None = None) -> RegistryScan:
+        """Poll a registry (or one of its repositories) now; the server answers when it is done."""
+        params = [("repository", repository)] if repository else []
+        path = f"/registries/{_segment(name)}/scan"
+        return RegistryScan.from_json(self._call("POST", path, params=params, read_timeout=SCAN_TIMEOUT))
+
+    def images(self, *, registry: str | None = None, reference: str | None = None) -> list[Image]:
+        """Scanned images, of one registry or with one exact reference (``host/repo:tag``)."""
+        params = [(k, v) for k, v in (("registry", registry), ("reference", reference)) if v]
+        return list_of(self._call("GET", "/images", params=params), "images", Image.from_json)
+
+    def image(self, image_id: str) -> Image:
+        return Image.from_json(self._call("GET", f"/images/{_segment(image_id)}"))
+
+    def image_packages(self, image_id: str) -> list[ImagePackage]:
+        answer = self._call("GET", f"/images/{_segment(image_id)}/packages")
+        return list_of(answer, "packages", ImagePackage.from_json)
+
+    def image_findings_page(
+        self, query: ImageFindingQuery, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> ImageFindingsPage:
+        params = [*query.params(), ("limit", str(limit)), ("offset", str(offset))]
+        return ImageFindingsPage.from_json(self._call("GET", "/images/findings", params=params))
+
+    def iter_image_findings(
+        self, query: ImageFindingQuery, *, page_size: int = PAGE_SIZE
+    ) -> Iterator[ImageFinding]:
+        """Every image finding matching ``query``, page after page until the total is reached."""
+
+        def fetch(offset: int) -> tuple[int, Sequence[ImageFinding]]:
+            page = self.image_findings_page(query, limit=page_size, offset=offset)
+            return page.total, page.items
+
+        return _every_page(fetch)
+
+    def image_findings(self, query: ImageFindingQuery, *, page_size: int = PAGE_SIZE) -> list[ImageFinding]:
+        return list(self.iter_image_findings(query, page_size=page_size))
+
     def audit_events(self, *, after: int | None = None, limit: int | None = None) -> Iterator[AuditEvent]:
         """``GET /audit`` as a stream of checked events (JSON lines, each at most 1 MiB)."""
         params = [(k, str(v)) for k, v in (("after", after), ("limit", limit)) if v is not None]
@@ -278,7 +374,7 @@ class ApiClient:
             for number, line in enumerate(_lines(response, MAX_AUDIT_LINE), start=1):
                 yield _audit_event(line, number)
         except httpx.HTTPError as error:
-            raise self._transport_error(error) from None
+            raise self._transport_error(error, request) from None
         finally:
             response.close()
 
@@ -294,15 +390,20 @@ class ApiClient:
         auth: bool = True,
         expect: tuple[int, ...] = (200,),
         http: httpx.Client | None = None,
+        read_timeout: float | None = None,
     ) -> Any:
         client = http or self._http
-        request = self._request(method, path, params=params, json=json, auth=auth, http=client)
+        # One slow call (a synchronous registry scan) waits longer for its answer; connecting does not.
+        timeout = None if read_timeout is None else httpx.Timeout(self._timeout, read=read_timeout)
+        request = self._request(
+            method, path, params=params, json=json, auth=auth, http=client, timeout=timeout
+        )
         response = self._send(client, request)
         try:
             self._check_status(response, expect)
             body = self._read(response)
         except httpx.HTTPError as error:
-            raise self._transport_error(error) from None
+            raise self._transport_error(error, request) from None
         finally:
             response.close()
         return None if response.status_code == 204 or not body else _decode(body, response.status_code)
@@ -316,6 +417,7 @@ class ApiClient:
         json: object,
         auth: bool,
         http: httpx.Client,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
         headers = {}
         if auth:
@@ -323,18 +425,25 @@ class ApiClient:
                 raise ClientError("not logged in: run `rampart login` or set RAMPART_TOKEN")
             headers["Authorization"] = f"Bearer {self._token}"
         query = httpx.QueryParams(tuple(params or ()))
-        return http.build_request(method, path, params=query, json=json, headers=headers)
+        return http.build_request(
+            method,
+            path,
+            params=query,
+            json=json,
+            headers=headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
 
     def _send(self, http: httpx.Client, request: httpx.Request) -> httpx.Response:
         try:
             return http.send(request, stream=True)
         except httpx.HTTPError as error:
-            raise self._transport_error(error) from None
+            raise self._transport_error(error, request) from None
 
-    def _transport_error(self, error: httpx.HTTPError) -> ClientError:
+    def _transport_error(self, error: httpx.HTTPError, request: httpx.Request) -> ClientError:
         reason = self._scrub(_one_line(str(error)) or type(error).__name__)
         if isinstance(error, httpx.TimeoutException):
-            return ClientError(f"{self.server} did not answer within {self._timeout:g} s")
+            return ClientError(f"{self.server} did not answer within {self._waited(error, request):g} s")
         if _is_tls(error):
             return ClientError(
                 f"TLS verification of {self.server} failed ({reason}); trust its CA with "
@@ -343,6 +452,13 @@ class ApiClient:
         if isinstance(error, httpx.ConnectError):
             return ClientError(f"cannot connect to {self.server}: {reason}")
         return ClientError(f"request to {self.server} failed: {reason}")
+
+    def _waited(self, error: httpx.TimeoutException, request: httpx.Request) -> float:
+        """The timeout that ran out: the request's own one for its phase, else the client's."""
+        phase = {httpx.ConnectTimeout: "connect", httpx.WriteTimeout: "write", httpx.PoolTimeout: "pool"}
+        limits = request.extensions.get("timeout") or {}
+        waited = limits.get(phase.get(type(error), "read"))
+        return float(waited) if isinstance(waited, int | float) else self._timeout
 
     def _read(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length", "")
@@ -387,6 +503,23 @@ def _segment(value: str) -> str:
     if value in ("", ".", ".."):
         raise ClientError(f"not a valid name or id: {value!r}")
     return quote(value, safe="")
+
+
+def _segments(path: str) -> str:
+    """A name with slashes (a repository: ``team/app``) as path segments, each one quoted."""
+    return "/".join(_segment(part) for part in path.split("/"))
+
+
+def _every_page(fetch: Callable[[int], tuple[int, Sequence[T]]]) -> Iterator[T]:
+    """The items of page after page (``fetch(offset)`` gives the total and one page) up to the total."""
+    offset = 0
+    while offset < MAX_FINDINGS:
+        total, items = fetch(offset)
+        yield from items
+        offset += len(items)
+        if not items or offset >= total:
+            return
+    raise ClientError(f"the server reports more than {MAX_FINDINGS:,} findings; narrow the filters")
 
 
 def _one_line(text: str) -> str:

@@ -326,16 +326,27 @@ class FindingsPage:
 
 @dataclass(frozen=True)
 class FleetSummary:
-    """``GET /findings/summary?by=fleet``."""
+    """``GET /findings/summary?by=fleet``: the hosts' totals and, beside them, the registry images' (which
+    an older server does not send: they read as none)."""
 
     hosts: int
     open: dict[str, int]
     fixable: int
+    images: int = 0
+    images_open: dict[str, int] = field(default_factory=dict)
+    images_fixable: int = 0
 
     @classmethod
     def from_json(cls, value: object) -> FleetSummary:
         r = as_object(value, "summary")
-        return cls(r.integer("hosts"), r.counts("open"), r.integer("fixable"))
+        return cls(
+            r.integer("hosts"),
+            r.counts("open"),
+            r.integer("fixable"),
+            _opt_int(r, "images") or 0,
+            {} if r.data.get("images_open") is None else r.counts("images_open"),
+            _opt_int(r, "images_fixable") or 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -362,6 +373,7 @@ class RematchResult:
     opened: int
     closed: int
     seconds: float
+    images: int = 0
 
     @classmethod
     def from_json(cls, value: object) -> RematchResult:
@@ -372,6 +384,237 @@ class RematchResult:
             r.integer("opened"),
             r.integer("closed"),
             r.number("seconds"),
+            _opt_int(r, "images") or 0,
+        )
+
+
+# --- registries and their images ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A repository of a registry the server scans, with the tag patterns it follows."""
+
+    registry: str
+    name: str
+    tags: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+    polled_at: datetime | None
+    error: str
+    images: int
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "repository") -> Repository:
+        r = as_object(value, what)
+        return cls(
+            r.text("registry"),
+            r.text("name"),
+            r.texts("tags"),
+            r.text("created_by"),
+            r.time("created_at"),
+            r.opt_time("polled_at"),
+            r.opt_text("error") or "",
+            r.integer("images"),
+        )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A container registry registered on the server, with its repositories."""
+
+    name: str
+    host: str
+    insecure: bool
+    platform: str
+    created_by: str
+    created_at: datetime
+    repositories: tuple[Repository, ...]
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "registry") -> Registry:
+        r = as_object(value, what)
+        repositories = as_list(r.data.get("repositories"), f"{what}.repositories")
+        return cls(
+            r.text("name"),
+            r.text("host"),
+            r.flag("insecure", False),
+            r.opt_text("platform") or "",
+            r.text("created_by"),
+            r.time("created_at"),
+            tuple(Repository.from_json(v, f"{what}.repositories {i}") for i, v in enumerate(repositories)),
+        )
+
+
+@dataclass(frozen=True)
+class RepositoryScan:
+    """What one poll of a repository did."""
+
+    registry: str
+    repository: str
+    tags: int
+    scanned: int
+    unchanged: int
+    removed: int
+    failed: int
+    errors: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.errors
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "repository scan") -> RepositoryScan:
+        r = as_object(value, what)
+        return cls(
+            r.text("registry"),
+            r.text("repository"),
+            r.integer("tags"),
+            r.integer("scanned"),
+            r.integer("unchanged"),
+            r.integer("removed"),
+            r.integer("failed"),
+            r.texts("errors", optional=True),
+        )
+
+
+@dataclass(frozen=True)
+class RegistryScan:
+    """``POST /registries/{name}/scan``: one result per repository polled."""
+
+    repositories: tuple[RepositoryScan, ...]
+
+    @classmethod
+    def from_json(cls, value: object) -> RegistryScan:
+        r = as_object(value, "registry scan")
+        repositories = list_of(
+            r.data.get("repositories"), "registry scan.repositories", RepositoryScan.from_json
+        )
+        return cls(tuple(repositories))
+
+
+@dataclass(frozen=True)
+class Image:
+    """A scanned image of a registry: one tag of one repository, at one digest."""
+
+    id: str
+    reference: str
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+    os: HostOs
+    layers: tuple[str, ...]
+    notes: tuple[str, ...]
+    first_seen_at: datetime | None
+    scanned_at: datetime | None
+    error: str
+    packages: int
+    open: dict[str, int]
+    fixable: int
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "image") -> Image:
+        r = as_object(value, what)
+        return cls(
+            r.text("id"),
+            r.text("reference"),
+            r.text("registry"),
+            r.text("repository"),
+            r.text("tag"),
+            r.text("digest"),
+            _host_os(r.opt_obj("os")),
+            r.texts("layers", optional=True),
+            r.texts("notes", optional=True),
+            r.opt_time("first_seen_at"),
+            r.opt_time("scanned_at"),
+            r.opt_text("error") or "",
+            r.integer("packages"),
+            r.counts("open"),
+            r.integer("fixable"),
+        )
+
+
+@dataclass(frozen=True)
+class ImagePackage:
+    """One package of an image, with the layer that brought it and where it was found."""
+
+    ecosystem: str
+    name: str
+    version: str
+    source_name: str | None
+    layer: str
+    location: str
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "package") -> ImagePackage:
+        r = as_object(value, what)
+        return cls(
+            r.text("ecosystem"),
+            r.text("name"),
+            r.text("version"),
+            r.opt_text("source_name"),
+            r.opt_text("layer") or "",
+            r.opt_text("location") or "",
+        )
+
+
+@dataclass(frozen=True)
+class ImageFinding:
+    """One vulnerability on one package of one registry image."""
+
+    image_id: str
+    reference: str
+    ecosystem: str
+    package: str
+    version: str
+    layer: str
+    vulnerability_id: str
+    aliases: tuple[str, ...]
+    severity: Severity
+    fixed_versions: tuple[str, ...]
+    summary: str
+    status: str
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    fixed_at: datetime | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "image finding") -> ImageFinding:
+        r = as_object(value, what)
+        return cls(
+            r.text("image_id"),
+            r.text("reference"),
+            r.text("ecosystem"),
+            r.text("package"),
+            r.text("version"),
+            r.opt_text("layer") or "",
+            r.text("vulnerability_id"),
+            r.texts("aliases", optional=True),
+            _severity(r),
+            r.texts("fixed_versions", optional=True),
+            r.opt_text("summary") or "",
+            r.text("status"),
+            r.opt_time("first_seen_at"),
+            r.opt_time("last_seen_at"),
+            r.opt_time("fixed_at"),
+        )
+
+
+@dataclass(frozen=True)
+class ImageFindingsPage:
+    """One page of ``GET /images/findings``."""
+
+    total: int
+    items: tuple[ImageFinding, ...]
+
+    @classmethod
+    def from_json(cls, value: object) -> ImageFindingsPage:
+        r = as_object(value, "image findings page")
+        items = as_list(r.data.get("items"), "image findings page.items")
+        return cls(
+            r.integer("total"),
+            tuple(ImageFinding.from_json(v, f"image finding {i}") for i, v in enumerate(items)),
         )
 
 

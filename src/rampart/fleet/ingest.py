@@ -15,13 +15,14 @@ from sqlalchemy import delete, insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from rampart.errors import InventoryError
+from rampart.fleet.holdings import HOSTS, Holdings
 from rampart.fleet.inventory import Inventory
 from rampart.fleet.judge import judge, store_verdicts
 from rampart.fleet.sql import chunks, insert_ignoring_duplicates, lock_fleet, sync_findings
 from rampart.match.source import AdvisorySource
 from rampart.model import Package
 from rampart.store.engine import take_write_lock
-from rampart.store.models import Host, HostPackage, PackageRow, Result
+from rampart.store.models import Host, PackageRow, Result
 from rampart.store.state import ADVISORY_BUILD, get_state
 
 PackageKey = tuple[str, str, str, str, str, str]
@@ -54,8 +55,8 @@ def ingest_inventory(
         return IngestOutcome(stored=False)
     if host.inventory_at is not None and inventory.collected_at < host.inventory_at:
         return IngestOutcome(stored=True)  # an older upload arriving late: kept as a result, not applied
-    package_ids = _replace_packages(session, host_id, inventory.packages)
-    _judge_new(session, package_ids, source)
+    package_ids = replace_packages(session, HOSTS, host_id, inventory.packages)
+    judge_new(session, package_ids, source)
     opened, closed = sync_findings(session, now, host_id)
     _update_host(host, inventory, now)
     session.flush()
@@ -88,18 +89,18 @@ def package_key(package: Package) -> PackageKey:
     )
 
 
-def _replace_packages(session: Session, host_id: str, packages: Sequence[Package]) -> list[int]:
+def replace_packages(
+    session: Session, holdings: Holdings, owner: str, packages: Sequence[Package]
+) -> list[int]:
+    """Make ``owner``'s package rows exactly ``packages`` (first of each distinct package); their ids."""
     firsts: dict[PackageKey, Package] = {}
     for package in packages:
         firsts.setdefault(package_key(package), package)
     ids = package_ids(session, list(firsts))
-    session.execute(delete(HostPackage).where(HostPackage.host_id == host_id))
-    rows = [
-        {"host_id": host_id, "package_id": ids[key], "location": p.location, "extractor": p.extractor[:64]}
-        for key, p in firsts.items()
-    ]
+    session.execute(delete(holdings.packages).where(holdings.package_owner() == owner))
+    rows = [holdings.row(owner, ids[key], package) for key, package in firsts.items()]
     for batch in chunks(rows):
-        session.execute(insert(HostPackage), list(batch))
+        session.execute(insert(holdings.packages), list(batch))
     return sorted(set(ids.values()))
 
 
@@ -120,7 +121,8 @@ def package_ids(session: Session, keys: Sequence[PackageKey]) -> dict[PackageKey
     return found
 
 
-def _judge_new(session: Session, ids: Sequence[int], source: AdvisorySource) -> None:
+def judge_new(session: Session, ids: Sequence[int], source: AdvisorySource) -> None:
+    """Judge the packages among ``ids`` that no re-match with the current advisory build has judged."""
     build = get_state(session, ADVISORY_BUILD) or ""
     stale = or_(PackageRow.judged_build.is_(None), PackageRow.judged_build != build)
     rows: list[PackageRow] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Select, Text, false, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, Text, case, false, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from rampart.model import Severity
@@ -91,7 +91,12 @@ class HostCounts(NamedTuple):
     open_findings: int = 0
 
 
-_FIXABLE = type_coerce(FindingRow.fixed_versions, Text) != "[]"
+def fixable(findings: Any = FindingRow) -> ColumnElement[bool]:
+    """A finding table's rows that name a fixed version."""
+    return type_coerce(findings.fixed_versions, Text) != "[]"
+
+
+_FIXABLE = fixable()
 
 
 def list_findings(
@@ -132,7 +137,7 @@ def _conditions(session: Session, query: FindingFilter) -> list[Any]:
     if query.package is not None:
         conditions.append(PackageRow.name == query.package)
     if query.advisory is not None:
-        conditions.append(_advisory(query.advisory))
+        conditions.append(advisory_named(query.advisory))
     if query.fixable is not None:
         conditions.append(_FIXABLE if query.fixable else ~_FIXABLE)
     hosts = visible_hosts(session, query.tag, query.host_ids)
@@ -141,12 +146,13 @@ def _conditions(session: Session, query: FindingFilter) -> list[Any]:
     return conditions
 
 
-def _advisory(name: str) -> Any:
+def advisory_named(name: str, findings: Any = FindingRow) -> Any:
+    """A finding table's rows whose vulnerability id or one of its aliases is ``name``."""
     quoted = '"' + name.replace('"', "") + '"'
     escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(
-        FindingRow.vulnerability_id == name,
-        type_coerce(FindingRow.aliases, Text).like(f"%{escaped}%", escape="\\"),
+        findings.vulnerability_id == name,
+        type_coerce(findings.aliases, Text).like(f"%{escaped}%", escape="\\"),
     )
 
 
@@ -180,15 +186,14 @@ def _view(finding: FindingRow, hostname: str, package: PackageRow) -> FindingVie
 
 
 def _open_counts(session: Session, hosts: set[str] | None) -> Select[Any]:
-    statement = select(FindingRow.host_id, FindingRow.severity, func.count(), func.sum(_fixable_int()))
+    statement = select(FindingRow.host_id, FindingRow.severity, func.count(), func.sum(fixable_count()))
     statement = statement.where(FindingRow.status == "open").group_by(FindingRow.host_id, FindingRow.severity)
     return statement if hosts is None else statement.where(FindingRow.host_id.in_(sorted(hosts)))
 
 
-def _fixable_int() -> Any:
-    from sqlalchemy import case
-
-    return case((_FIXABLE, 1), else_=0)
+def fixable_count(findings: Any = FindingRow) -> Any:
+    """1 for a fixable finding row, else 0 (to sum)."""
+    return case((fixable(findings), 1), else_=0)
 
 
 def host_summaries(
@@ -203,7 +208,7 @@ def host_summaries(
         fixable[host_id] += int(fixes or 0)
     listed = select(Host).order_by(Host.hostname, Host.id)
     return [
-        HostSummary(h.id, h.hostname, _by_severity(counts.get(h.id, Counter())), fixable[h.id])
+        HostSummary(h.id, h.hostname, by_severity(counts.get(h.id, Counter())), fixable[h.id])
         for h in session.scalars(listed)
         if hosts is None or h.id in hosts
     ]
@@ -219,11 +224,11 @@ def fleet_summary(
         total.update(row.open)
     revoked = set(session.scalars(select(Host.id).where(Host.revoked_at.is_not(None))))
     return FleetSummary(
-        sum(1 for r in rows if r.host_id not in revoked), _by_severity(total), sum(r.fixable for r in rows)
+        sum(1 for r in rows if r.host_id not in revoked), by_severity(total), sum(r.fixable for r in rows)
     )
 
 
-def _by_severity(counts: Counter[str]) -> dict[str, int]:
+def by_severity(counts: Counter[str]) -> dict[str, int]:
     return {s.name: counts.get(s.name, 0) for s in sorted(Severity, reverse=True)}
 
 

@@ -1,7 +1,8 @@
 """Set-based SQL shared by ingest and re-match: upserts that ignore duplicates, and finding sync.
 
-`sync_findings` makes the findings table agree with ``host_packages`` x ``package_vulns`` in four
-statements (close, reopen, refresh, insert) for one host or the whole fleet, never looping over hosts.
+`sync_findings` makes a findings table agree with its package table x ``package_vulns`` in four
+statements (close, reopen, refresh, insert) for one owner or all of a kind (hosts or images, see
+`rampart.fleet.holdings`), never looping over owners.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from rampart.store.models import Base, FindingRow, HostPackage, PackageVuln
+from rampart.fleet.holdings import HOSTS, Holdings
+from rampart.store.models import Base, PackageVuln
 from rampart.store.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -56,13 +58,15 @@ def rowcount(session: Session, statement: Executable, params: dict[str, Any] | N
     return max(result.rowcount, 0)
 
 
-def sync_findings(session: Session, now: datetime, host_id: str | None = None) -> tuple[int, int]:
-    """Close, reopen, refresh and open findings of one host (or all); returns (opened, closed)."""
+def sync_findings(
+    session: Session, now: datetime, owner: str | None = None, holdings: Holdings = HOSTS
+) -> tuple[int, int]:
+    """Close, reopen, refresh and open findings of one owner (or all of a kind); returns (opened, closed)."""
     when = bindparam("now", now, type_=UTCDateTime())
-    closed = rowcount(session, _close(when, host_id))
-    reopened = rowcount(session, _refresh(when, host_id, "fixed"))
-    rowcount(session, _refresh(when, host_id, "open"))
-    inserted = len(session.execute(_insert(session, when, host_id)).all())
+    closed = rowcount(session, _close(holdings, when, owner))
+    reopened = rowcount(session, _refresh(holdings, when, owner, "fixed"))
+    rowcount(session, _refresh(holdings, when, owner, "open"))
+    inserted = len(session.execute(_insert(session, holdings, when, owner)).all())
     return reopened + inserted, closed
 
 
@@ -80,118 +84,138 @@ def refresh_statistics(session: Session) -> None:
     """PostgreSQL: refresh planner statistics of the fleet tables, so set-based statements plan well
     right after large changes (a stale estimate of one row turns a join into a nested-loop crawl)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE package_vulns, host_packages, findings"))
+        session.execute(
+            text("ANALYZE package_vulns, host_packages, findings, image_packages, image_findings")
+        )
 
 
-def apply_delta(session: Session, delta: VerdictDelta, now: datetime) -> tuple[int, int]:
-    """Bring findings of every host in line with changed verdicts only; returns (opened, closed).
+def apply_delta(
+    session: Session, delta: VerdictDelta, now: datetime, holdings: Holdings = HOSTS
+) -> tuple[int, int]:
+    """Bring findings of every owner of a kind in line with changed verdicts only; returns (opened, closed).
 
     Verdicts written by this re-match carry ``delta.mark`` in ``package_vulns.mark``, so every
     statement joins on that column instead of shipping lists of pairs.
     """
     when = bindparam("now", now, type_=UTCDateTime())
+    found = holdings.findings
     closed = opened = 0
     for part in chunks(sorted({package_id for package_id, _ in delta.removed})):
-        closed += rowcount(session, _close_gone(when, part))
+        closed += rowcount(session, _close_gone(holdings, when, part))
     if delta.added or delta.changed:
-        marked = and_(PackageVuln.mark == delta.mark, PackageVuln.package_id == FindingRow.package_id)
-        rowcount(session, _refresh(when, None, "open", marked, touch=False))
-        opened += rowcount(session, _refresh(when, None, "fixed", marked))
-        opened += len(session.execute(_insert(session, when, None, PackageVuln.mark == delta.mark)).all())
+        marked = and_(PackageVuln.mark == delta.mark, PackageVuln.package_id == found.package_id)
+        rowcount(session, _refresh(holdings, when, None, "open", marked, touch=False))
+        opened += rowcount(session, _refresh(holdings, when, None, "fixed", marked))
+        opened += len(
+            session.execute(_insert(session, holdings, when, None, PackageVuln.mark == delta.mark)).all()
+        )
     return opened, closed
 
 
-def _close_gone(when: Any, package_ids: Sequence[int]) -> Executable:
+def _close_gone(holdings: Holdings, when: Any, package_ids: Sequence[int]) -> Executable:
     """Close open findings of these packages whose vulnerability has no verdict any more."""
+    found = holdings.findings
     verdict = exists(
         select(1).where(
-            PackageVuln.package_id == FindingRow.package_id,
-            PackageVuln.vulnerability_id == FindingRow.vulnerability_id,
+            PackageVuln.package_id == found.package_id,
+            PackageVuln.vulnerability_id == found.vulnerability_id,
         )
     )
     return (
-        update(FindingRow)
-        .where(FindingRow.status == "open", FindingRow.package_id.in_(package_ids), ~verdict)
+        update(found)
+        .where(found.status == "open", found.package_id.in_(package_ids), ~verdict)
         .values(status="fixed", fixed_at=when)
         .execution_options(synchronize_session=False)
     )
 
 
-def _present() -> ColumnElement[bool]:
-    """The finding's package is installed on its host and still has its vulnerability."""
+def _present(holdings: Holdings) -> ColumnElement[bool]:
+    """The finding's package is still held by its owner and still has its vulnerability."""
+    held, found = holdings.packages, holdings.findings
     return exists(
         select(1)
-        .select_from(HostPackage)
-        .join(PackageVuln, PackageVuln.package_id == HostPackage.package_id)
+        .select_from(held)
+        .join(PackageVuln, PackageVuln.package_id == held.package_id)
         .where(
-            HostPackage.host_id == FindingRow.host_id,
-            HostPackage.package_id == FindingRow.package_id,
-            PackageVuln.vulnerability_id == FindingRow.vulnerability_id,
+            holdings.package_owner() == holdings.finding_owner(),
+            held.package_id == found.package_id,
+            PackageVuln.vulnerability_id == found.vulnerability_id,
         )
     )
 
 
-def _for_host(host_id: str | None, column: Any) -> ColumnElement[bool]:
-    return literal(True) if host_id is None else column == host_id
+def _for_owner(owner: str | None, column: Any) -> ColumnElement[bool]:
+    return literal(True) if owner is None else column == owner
 
 
-def _close(when: Any, host_id: str | None) -> Executable:
+def _close(holdings: Holdings, when: Any, owner: str | None) -> Executable:
+    found = holdings.findings
     return (
-        update(FindingRow)
-        .where(FindingRow.status == "open", _for_host(host_id, FindingRow.host_id), ~_present())
+        update(found)
+        .where(found.status == "open", _for_owner(owner, holdings.finding_owner()), ~_present(holdings))
         .values(status="fixed", fixed_at=when)
         .execution_options(synchronize_session=False)
     )
 
 
 def _refresh(
-    when: Any, host_id: str | None, status: str, extra: ColumnElement[bool] | None = None, touch: bool = True
+    holdings: Holdings,
+    when: Any,
+    owner: str | None,
+    status: str,
+    extra: ColumnElement[bool] | None = None,
+    touch: bool = True,
 ) -> Executable:
     """Mark present findings with ``status`` open (and seen now, if ``touch``), copying the advisory data."""
+    held, found = holdings.packages, holdings.findings
     matched = and_(
         literal(True) if extra is None else extra,
-        PackageVuln.package_id == FindingRow.package_id,
-        PackageVuln.vulnerability_id == FindingRow.vulnerability_id,
-        FindingRow.status == status,
-        _for_host(host_id, FindingRow.host_id),
+        PackageVuln.package_id == found.package_id,
+        PackageVuln.vulnerability_id == found.vulnerability_id,
+        found.status == status,
+        _for_owner(owner, holdings.finding_owner()),
         exists(
             select(1).where(
-                HostPackage.host_id == FindingRow.host_id, HostPackage.package_id == FindingRow.package_id
+                holdings.package_owner() == holdings.finding_owner(), held.package_id == found.package_id
             )
         ),
     )
     values = {name: getattr(PackageVuln, name) for name in _ADVISORY_FIELDS}
-    statement = (
-        update(FindingRow).where(matched).values(status="open", fixed_at=None, last_seen_at=when, **values)
-    )
+    seen = {"last_seen_at": when} if touch else {}
+    statement = update(found).where(matched).values(status="open", fixed_at=None, **seen, **values)
     return statement.execution_options(synchronize_session=False)
 
 
 def _insert(
-    session: Session, when: Any, host_id: str | None, extra: ColumnElement[bool] | None = None
+    session: Session,
+    holdings: Holdings,
+    when: Any,
+    owner: str | None,
+    extra: ColumnElement[bool] | None = None,
 ) -> Executable:
+    held, found = holdings.packages, holdings.findings
     known = exists(
         select(1).where(
-            FindingRow.host_id == HostPackage.host_id,
-            FindingRow.package_id == HostPackage.package_id,
-            FindingRow.vulnerability_id == PackageVuln.vulnerability_id,
+            holdings.finding_owner() == holdings.package_owner(),
+            found.package_id == held.package_id,
+            found.vulnerability_id == PackageVuln.vulnerability_id,
         )
     )
     rows = (
         select(
-            HostPackage.host_id,
-            HostPackage.package_id,
+            holdings.package_owner(),
+            held.package_id,
             PackageVuln.vulnerability_id,
             *(getattr(PackageVuln, name) for name in _ADVISORY_FIELDS),
             literal("open"),
             when,
             when,
         )
-        .join(PackageVuln, PackageVuln.package_id == HostPackage.package_id)
-        .where(_for_host(host_id, HostPackage.host_id), ~known, literal(True) if extra is None else extra)
+        .join(PackageVuln, PackageVuln.package_id == held.package_id)
+        .where(_for_owner(owner, holdings.package_owner()), ~known, literal(True) if extra is None else extra)
     )
     columns = [
-        "host_id",
+        holdings.owner,
         "package_id",
         "vulnerability_id",
         *_ADVISORY_FIELDS,
@@ -200,8 +224,8 @@ def _insert(
         "last_seen_at",
     ]
     statement: Executable = (
-        insert_ignoring_duplicates(session, FindingRow)
+        insert_ignoring_duplicates(session, found)
         .from_select(columns, rows)
-        .returning(FindingRow.host_id)
+        .returning(holdings.finding_owner())
     )
     return statement

@@ -62,12 +62,18 @@ class Decision:
 
 
 FLEET = Resource("Fleet", "fleet")
+REGISTRY = "Registry"
 AUDIT = Resource("Audit", "audit")
 
 
 def host(host_id: str, tags: Mapping[str, str] | None = None) -> Resource:
     """A Host resource."""
     return Resource(HOST, host_id, dict(tags or {}))
+
+
+def registry(name: str) -> Resource:
+    """A Registry resource (the target of registry.* actions on one registry)."""
+    return Resource(REGISTRY, name)
 
 
 def user(name: str, tags: Mapping[str, str] | None = None) -> Resource:

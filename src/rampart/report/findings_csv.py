@@ -1,4 +1,4 @@
-"""Fleet findings as CSV (RFC 4180: CRLF line ends, quoting where needed), safe to open in a spreadsheet.
+"""Fleet findings (of hosts or of registry images) as CSV (RFC 4180: CRLF line ends, quoting where needed), safe to open in a spreadsheet.
 
 Pure: findings in, text out. A cell that starts with ``= + - @``, a tab or a carriage return gets a
 leading apostrophe, so a hostile package name or summary is never run as a spreadsheet formula.
@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from rampart.client.models import Finding
+from rampart.client.models import Finding, ImageFinding
 from rampart.report.escape import safe_text
 
 COLUMNS = (
@@ -21,6 +21,23 @@ COLUMNS = (
     "ecosystem",
     "package",
     "version",
+    "vulnerability_id",
+    "aliases",
+    "severity",
+    "fixed_versions",
+    "status",
+    "first_seen_at",
+    "last_seen_at",
+    "fixed_at",
+    "summary",
+)
+IMAGE_COLUMNS = (
+    "image_id",
+    "reference",
+    "ecosystem",
+    "package",
+    "version",
+    "layer",
     "vulnerability_id",
     "aliases",
     "severity",
@@ -45,11 +62,20 @@ def safe_cell(value: str) -> str:
 
 def render_findings_csv(findings: Sequence[Finding]) -> str:
     """A header row and one row per finding, in the order given."""
+    return _csv(COLUMNS, [_row(finding) for finding in findings])
+
+
+def render_image_findings_csv(findings: Sequence[ImageFinding]) -> str:
+    """A header row and one row per image finding, in the order given."""
+    return _csv(IMAGE_COLUMNS, [_image_row(finding) for finding in findings])
+
+
+def _csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for finding in findings:
-        writer.writerow([safe_cell(cell) for cell in _row(finding)])
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
     return buffer.getvalue()
 
 
@@ -60,6 +86,26 @@ def _row(finding: Finding) -> list[str]:
         finding.ecosystem,
         finding.package,
         finding.version,
+        finding.vulnerability_id,
+        " ".join(finding.aliases),
+        finding.severity.name,
+        " ".join(finding.fixed_versions),
+        finding.status,
+        _time(finding.first_seen_at),
+        _time(finding.last_seen_at),
+        _time(finding.fixed_at),
+        finding.summary,
+    ]
+
+
+def _image_row(finding: ImageFinding) -> list[str]:
+    return [
+        finding.image_id,
+        finding.reference,
+        finding.ecosystem,
+        finding.package,
+        finding.version,
+        finding.layer,
         finding.vulnerability_id,
         " ".join(finding.aliases),
         finding.severity.name,

@@ -202,8 +202,20 @@ def _counts_cells(counts: Mapping[str, int]) -> list[Text]:
 
 
 def render_fleet_summary(summary: FleetSummary, *, width: int = 120, color: bool = False) -> str:
-    table = _table("Hosts", *SEVERITIES, "Fixable")
-    table.add_row(Text(str(summary.hosts)), *_counts_cells(summary.open), Text(str(summary.fixable)))
+    """Open findings by severity: one row for the hosts, one for the registry images."""
+    table = _table("", "Count", *SEVERITIES, "Fixable")
+    table.add_row(
+        Text("hosts", style="bold"),
+        Text(str(summary.hosts)),
+        *_counts_cells(summary.open),
+        Text(str(summary.fixable)),
+    )
+    table.add_row(
+        Text("images", style="bold"),
+        Text(str(summary.images)),
+        *_counts_cells(summary.images_open),
+        Text(str(summary.images_fixable)),
+    )
     return render([table], width=width, color=color)
 
 

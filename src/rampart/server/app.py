@@ -16,6 +16,7 @@ from rampart import __version__
 from rampart.errors import RampartError
 from rampart.server.bodylimit import BodyLimit
 from rampart.server.link import agent_link
+from rampart.server.registry_scan import watch_registries
 from rampart.server.rematch import watch_advisories
 from rampart.server.routes import (
     advisories,
@@ -24,7 +25,9 @@ from rampart.server.routes import (
     enroll,
     findings,
     hosts,
+    images,
     jointokens,
+    registries,
     sessions,
     tokens,
     users,
@@ -49,6 +52,8 @@ ROUTERS = (
     advisories.router,
     audit.router,
     sessions.router,
+    registries.router,
+    images.router,
 )
 
 
@@ -81,11 +86,15 @@ def _lifespan(state: ServerState, background: bool):  # type: ignore[no-untyped-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_close_orphaned_sessions, state)
-        watcher = asyncio.create_task(watch_advisories(state)) if background else None
+        watchers = (
+            [asyncio.create_task(w(state)) for w in (watch_advisories, watch_registries)]
+            if background
+            else []
+        )
         try:
             yield
         finally:
-            if watcher is not None:
+            for watcher in watchers:
                 watcher.cancel()
             await state.broker.close_all("server shutting down")
             await state.agents.close_all("server shutting down")

@@ -49,6 +49,8 @@ class ServerConfig:
     session_grace: float = 120.0
     link_keepalive: float = 15.0
     link_dead_after: float = 45.0
+    registry_auth: Path | None = None
+    registry_interval: float = 3600.0
 
     @property
     def advisory_path(self) -> Path:

@@ -41,7 +41,7 @@ def store_inventory(state: ServerState, host_id: str, result_id: str, data: byte
     if inventory.id != result_id:
         raise ResultRejected("the inventory id differs from the result id")
     now = state.clock()
-    with _Source(state) as source, state.session() as session:
+    with advisory_source(state) as source, state.session() as session:
         outcome = ingest_inventory(session, host_id, inventory, source, now)
         host_store.mark_seen(session, host_id, now)
         if inventory.os is not None:
@@ -51,7 +51,7 @@ def store_inventory(state: ServerState, host_id: str, result_id: str, data: byte
     return "stored" if outcome.stored else "duplicate"
 
 
-class _Source:
+class advisory_source:  # noqa: N801 - used as a context manager, like open()
     """Opens the advisory database when there is one, else matches nothing."""
 
     def __init__(self, state: ServerState) -> None:

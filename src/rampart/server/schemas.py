@@ -232,9 +232,14 @@ class FindingPage(BaseModel):
 
 
 class FleetSummary(BaseModel):
+    """Open findings of the visible hosts, and beside them those of the visible registry images."""
+
     hosts: int
     open: dict[str, int]
     fixable: int
+    images: int = 0
+    images_open: dict[str, int] = Field(default_factory=dict)
+    images_fixable: int = 0
 
 
 class HostSummary(BaseModel):
@@ -250,3 +255,129 @@ class RematchOut(BaseModel):
     opened: int
     closed: int
     seconds: float
+    images: int = 0
+
+
+RegistryHost = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$",
+        max_length=255,
+    ),
+]
+RepositoryName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$",
+        max_length=255,
+    ),
+]
+TagPattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-*?\[\]!]{1,128}$")]
+PlatformText = Annotated[
+    str, StringConstraints(pattern=r"^([a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?)?$", max_length=64)
+]
+
+
+class RegistryCreate(Strict):
+    """A registry to scan: its name here, its host[:port], plain HTTP or not, the platform to pick from indexes."""
+
+    name: Name
+    host: RegistryHost
+    insecure: bool = False
+    platform: PlatformText = ""
+
+
+class RepositoryCreate(Strict):
+    """A repository of a registry, and the tags to scan (glob patterns; every tag by default)."""
+
+    name: RepositoryName
+    tags: Annotated[list[TagPattern], Field(min_length=1, max_length=32)] = ["*"]
+
+
+class RepositoryOut(BaseModel):
+    registry: str
+    name: str
+    tags: list[str]
+    created_by: str
+    created_at: datetime
+    polled_at: datetime | None
+    error: str
+    images: int
+
+
+class RegistryOut(BaseModel):
+    name: str
+    host: str
+    insecure: bool
+    platform: str
+    created_by: str
+    created_at: datetime
+    repositories: list[RepositoryOut]
+
+
+class RepositoryScanOut(BaseModel):
+    """What one poll of a repository did: tags listed and matched, images scanned, unchanged, removed, failed."""
+
+    registry: str
+    repository: str
+    tags: int
+    scanned: int
+    unchanged: int
+    removed: int
+    failed: int
+    errors: list[str]
+
+
+class RegistryScanOut(BaseModel):
+    repositories: list[RepositoryScanOut]
+
+
+class ImageOut(BaseModel):
+    id: str
+    reference: str
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+    os: OsOut
+    layers: list[str]
+    notes: list[str]
+    first_seen_at: datetime
+    scanned_at: datetime | None
+    error: str
+    packages: int
+    open: dict[str, int]
+    fixable: int
+
+
+class ImagePackageOut(PackageOut):
+    layer: str
+    location: str
+
+
+class ImageFindingOut(BaseModel):
+    image_id: str
+    reference: str
+    ecosystem: str
+    package: str
+    version: str
+    layer: str
+    vulnerability_id: str
+    aliases: list[str]
+    severity: str
+    fixed_versions: list[str]
+    summary: str
+    status: Literal["open", "fixed"]
+    first_seen_at: datetime
+    last_seen_at: datetime
+    fixed_at: datetime | None
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity_name(cls, value: object) -> object:
+        return value.name if isinstance(value, Severity) else value
+
+
+class ImageFindingPage(BaseModel):
+    total: int
+    items: list[ImageFindingOut]

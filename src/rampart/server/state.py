@@ -58,6 +58,7 @@ class ServerState:
     limits: RateLimits = field(default_factory=RateLimits)
     clock: Clock = utc_now
     rematch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    registry_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     ingest_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(INGEST_SLOTS))
     broker: SessionBroker = field(init=False)
 

@@ -225,3 +225,86 @@ class SessionRow(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     bytes_in: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_out: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RegistryRow(Base):
+    """A container registry the server scans: where it is and whether it speaks plain HTTP."""
+
+    __tablename__ = "registries"
+    name: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    insecure: Mapped[bool] = mapped_column(Boolean, default=False)
+    platform: Mapped[str] = mapped_column(String(SHORT), default="")
+    created_by: Mapped[str] = mapped_column(String(SHORT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RepositoryRow(Base):
+    """A repository of a registry whose tags (those matching ``tags``, glob patterns) are scanned."""
+
+    __tablename__ = "image_repositories"
+    __table_args__ = (UniqueConstraint("registry_name", "name"),)
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    registry_name: Mapped[str] = mapped_column(ForeignKey("registries.name", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    tags: Mapped[list[str]] = mapped_column(JSONText)
+    created_by: Mapped[str] = mapped_column(String(SHORT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImageRow(Base):
+    """One tag of a scanned repository: the digest it named when last scanned and what that scan found."""
+
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("repository_id", "tag"),)
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    repository_id: Mapped[str] = mapped_column(
+        ForeignKey("image_repositories.id", ondelete="CASCADE"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(TEXT))
+    tag: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(128), default="")
+    os_id: Mapped[str] = mapped_column(String(SHORT), default="")
+    os_version: Mapped[str] = mapped_column(String(SHORT), default="")
+    os_pretty: Mapped[str] = mapped_column(String(TEXT), default="")
+    layers: Mapped[list[str]] = mapped_column(JSONText)
+    notes: Mapped[list[str]] = mapped_column(JSONText)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImagePackage(Base):
+    """A package of an image, and the layer that brought it."""
+
+    __tablename__ = "image_packages"
+    __table_args__ = (Index("ix_image_packages_package_id_image_id", "package_id", "image_id"),)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True, type_=AUTO_ID
+    )
+    location: Mapped[str] = mapped_column(Text, default="")
+    extractor: Mapped[str] = mapped_column(String(SHORT), default="")
+    layer: Mapped[str] = mapped_column(String(128), default="")
+
+
+class ImageFindingRow(Base):
+    """An image's finding: the same shape as a host's, keyed by image."""
+
+    __tablename__ = "image_findings"
+    __table_args__ = (
+        Index("ix_image_findings_package_id_vulnerability_id", "package_id", "vulnerability_id"),
+    )
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    package_id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True)
+    vulnerability_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    fixed_versions: Mapped[list[str]] = mapped_column(JSONText)
+    aliases: Mapped[list[str]] = mapped_column(JSONText)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

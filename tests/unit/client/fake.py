@@ -17,10 +17,17 @@ from rampart.client.models import (
     Finding,
     Host,
     HostPackage,
+    Image,
+    ImageFinding,
+    ImagePackage,
     JoinTokenInfo,
     LoginResult,
     NewJoinToken,
     NewToken,
+    Registry,
+    RegistryScan,
+    Repository,
+    RepositoryScan,
     TokenInfo,
     TokenRef,
     TotpEnrolment,
@@ -30,10 +37,16 @@ from rampart.client.models import (
 from rampart.errors import ApiError, RampartError
 from unit.client.samples import (
     NOW,
+    repository_json,
     sample_findings,
     sample_fleet_summary,
     sample_host_summaries,
     sample_hosts,
+    sample_image_findings,
+    sample_image_packages,
+    sample_images,
+    sample_registries,
+    scan_json,
 )
 
 SECRET = "rpt_0123456789abcdef_" + "s" * 43
@@ -46,6 +59,12 @@ class FakeApi:
 
     hosts_list: list[Host] = field(default_factory=sample_hosts)
     findings_list: list[Finding] = field(default_factory=sample_findings)
+    registries_list: list[Registry] = field(default_factory=sample_registries)
+    images_list: list[Image] = field(default_factory=sample_images)
+    image_findings_list: list[ImageFinding] = field(default_factory=sample_image_findings)
+    scan_result: RegistryScan = field(
+        default_factory=lambda: RegistryScan((RepositoryScan.from_json(scan_json()),))
+    )
     fail: dict[str, RampartError] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
@@ -177,6 +196,47 @@ class FakeApi:
     def host_summaries(self) -> Any:
         self._record("host_summaries")
         return sample_host_summaries()
+
+    def registries(self) -> list[Registry]:
+        self._record("registries")
+        return self.registries_list
+
+    def add_registry(self, name: str, host: str, insecure: bool = False, platform: str = "") -> Registry:
+        self._record("add_registry", name, host, insecure=insecure, platform=platform)
+        return Registry(name, host, insecure, platform, "alice", NOW, ())
+
+    def remove_registry(self, name: str) -> None:
+        self._record("remove_registry", name)
+
+    def add_repository(self, registry: str, name: str, tags: Sequence[str]) -> Repository:
+        self._record("add_repository", registry, name, list(tags))
+        return Repository.from_json(
+            repository_json(registry=registry, name=name, tags=list(tags), polled_at=None, images=0)
+        )
+
+    def remove_repository(self, registry: str, name: str) -> None:
+        self._record("remove_repository", registry, name)
+
+    def scan_registry(self, name: str, repository: str | None = None) -> RegistryScan:
+        self._record("scan_registry", name, repository)
+        return self.scan_result
+
+    def images(self, **filters: Any) -> list[Image]:
+        self._record("images", **filters)
+        reference = filters.get("reference")
+        return [i for i in self.images_list if reference is None or i.reference == reference]
+
+    def image(self, image_id: str) -> Image:
+        self._record("image", image_id)
+        return next(i for i in self.images_list if i.id == image_id)
+
+    def image_packages(self, image_id: str) -> list[ImagePackage]:
+        self._record("image_packages", image_id)
+        return sample_image_packages()
+
+    def image_findings(self, query: Any) -> list[ImageFinding]:
+        self._record("image_findings", query)
+        return self.image_findings_list
 
 
 @contextmanager

@@ -94,6 +94,31 @@ def _reset_totp(api: Api) -> Any:
     return api.call("DELETE", "/users/root/totp", api.admin_token)
 
 
+def _add_registry(api: Api) -> Any:
+    body = {"name": "hub", "host": "127.0.0.1:9", "insecure": True}
+    return api.call("POST", "/registries", api.admin_token, json=body)
+
+
+def _add_repository(api: Api) -> Any:
+    _add_registry(api)
+    return api.call("POST", "/registries/hub/repositories", api.admin_token, json={"name": "team/app"})
+
+
+def _remove_repository(api: Api) -> Any:
+    _add_repository(api)
+    return api.call("DELETE", "/registries/hub/repositories/team/app", api.admin_token)
+
+
+def _remove_registry(api: Api) -> Any:
+    _add_repository(api)
+    return api.call("DELETE", "/registries/hub", api.admin_token)
+
+
+def _scan_registry(api: Api) -> Any:
+    _add_repository(api)  # port 9 refuses: the poll is done, its failure reported and audited
+    return api.call("POST", "/registries/hub/scan", api.admin_token)
+
+
 # (method, path as routed) -> a successful call of it
 SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/auth/logout"): _logout,
@@ -110,6 +135,11 @@ SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/users/{name}/totp"): _enroll_totp,
     ("POST", "/users/{name}/totp/confirm"): _confirm_totp,
     ("DELETE", "/users/{name}/totp"): _reset_totp,
+    ("POST", "/registries"): _add_registry,
+    ("DELETE", "/registries/{name}"): _remove_registry,
+    ("POST", "/registries/{name}/repositories"): _add_repository,
+    ("DELETE", "/registries/{name}/repositories/{repository:path}"): _remove_repository,
+    ("POST", "/registries/{name}/scan"): _scan_registry,
 }
 
 
@@ -165,6 +195,14 @@ def test_scan_of_a_disconnected_host_is_409_and_not_audited(api: Api) -> None:
     before = api.state.audit.head().seq
     assert api.call("POST", f"/hosts/{host_id}/scan", api.admin_token).status_code == 409
     assert all(e.action != "host.scan" for e in api.audit() if e.seq > before)
+
+
+def test_a_failed_registry_poll_says_why(api: Api) -> None:
+    outcome = _scan_registry(api).json()["repositories"][0]
+    assert (outcome["tags"], outcome["scanned"], outcome["failed"]) == (0, 0, 1)
+    assert "cannot reach registry 127.0.0.1:9" in outcome["errors"][0]
+    repository = api.call("GET", "/registries", api.admin_token).json()[0]["repositories"][0]
+    assert repository["error"].startswith("cannot reach registry") and repository["polled_at"] is not None
 
 
 def test_rematch_without_an_advisory_database_is_a_4xx(api: Api) -> None:

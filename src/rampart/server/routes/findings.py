@@ -6,18 +6,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from rampart.fleet import queries
+from rampart.fleet import image_queries, queries
 from rampart.model import Severity
 from rampart.server.deps import Authenticated, State
 from rampart.server.routes.hosts import TagFilter, visible_hosts
+from rampart.server.routes.registries import readable_registries
 from rampart.server.schemas import FindingOut, FindingPage, FleetSummary, HostSummary
+from rampart.store import registries as registry_store
 
 router = APIRouter(prefix="/findings", tags=["findings"])
 SeverityList = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z]+(,[A-Za-z]+)*$")]
 Text = Annotated[str | None, Query(max_length=256)]
 
 
-def _severities(text: str | None) -> frozenset[Severity]:
+def severities(text: str | None) -> frozenset[Severity]:
     words = [word.upper() for word in text.split(",")] if text else []
     unknown = [word for word in words if word not in Severity.__members__]
     if unknown:
@@ -43,7 +45,7 @@ def list_findings(
     hosts = visible_hosts(state, caller, "finding.read")
     key, _, value = (tag or "").partition("=")
     filters = queries.FindingFilter(
-        severities=_severities(severity),
+        severities=severities(severity),
         host=host,
         tag=(key, value) if tag else None,
         package=package,
@@ -62,7 +64,7 @@ def list_findings(
 def summary(
     caller: Authenticated, state: State, by: Literal["fleet", "host"] = "fleet"
 ) -> FleetSummary | list[HostSummary]:
-    """Open findings by severity for the whole visible fleet, or per host."""
+    """Open findings by severity for the whole visible fleet (hosts, and registry images beside them), or per host."""
     host_ids = frozenset(h.id for h in visible_hosts(state, caller, "finding.read"))
     with state.reader() as session:
         if by == "host":
@@ -70,4 +72,15 @@ def summary(
                 HostSummary.model_validate(s, from_attributes=True)
                 for s in queries.host_summaries(session, host_ids)
             ]
-        return FleetSummary.model_validate(queries.fleet_summary(session, host_ids), from_attributes=True)
+        hosts = queries.fleet_summary(session, host_ids)
+        images = registry_store.list_images(session, readable_registries(state, caller))
+        counts = image_queries.image_counts(session, [image.id for image, _ in images]).values()
+        images_open, images_fixable = image_queries.image_totals(counts)
+    return FleetSummary(
+        hosts=hosts.hosts,
+        open=hosts.open,
+        fixable=hosts.fixable,
+        images=len(images),
+        images_open=images_open,
+        images_fixable=images_fixable,
+    )
