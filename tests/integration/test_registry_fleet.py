@@ -22,7 +22,7 @@ import pytest
 
 from fixtures.registry import delete_manifest, push, rootfs_entries, start_registry, tool
 from fixtures.rootfs import build_debian11_rootfs
-from integration.fleet import Server, free_port, wait_for
+from integration.fleet import ADMIN, ADMIN_PASSWORD, Server, free_port, run_rampart, wait_for
 from unit.image import imagebuild
 
 pytestmark = pytest.mark.slow
@@ -221,3 +221,35 @@ def test_who_may_register_scan_and_read(server: Server, registry: str, roots: di
     assert _call(server, admin, "POST", "/registries", json=body).status_code == 409
     assert _call(server, admin, "DELETE", "/registries/local").status_code == 204
     assert _images(server, admin) == {}
+
+
+def test_the_server_polls_by_itself_and_the_cli_shows_it(
+    tmp_path: Path, database_url: str, registry: str, roots: dict[str, Path], debian_advisories: Path
+) -> None:
+    extra = ("--registry-interval", "1", "--registry-auth", str(tmp_path / "none.json"))
+    server = Server(tmp_path / "polling", "127.0.0.1", free_port(), database_url, extra=extra)
+    server.init()
+    shutil.copy(debian_advisories, server.data_dir / "advisories.sqlite3")
+    server.start()
+    try:
+        env = {"RAMPART_CONFIG": str(tmp_path / "client.json"), "RAMPART_PASSWORD": ADMIN_PASSWORD}
+        ca = server.data_dir / "pki/ca.crt"
+        assert (
+            run_rampart("login", "--server", server.url, "--user", ADMIN, "--ca", ca, env=env).returncode == 0
+        )
+        added = run_rampart("registries", "add", "local", registry, "--insecure", env=env)
+        assert added.returncode == 0, added.stderr
+        watched = run_rampart("registries", "add-repository", "local", REPO, "--tag", "1.*", env=env)
+        assert watched.returncode == 0, watched.stderr
+        push(registry, REPO, "1.0", _image(roots["old"], b"one\n"))
+        reference = f"{registry}/{REPO}:1.0"
+        admin = server.login()
+        wait_for(lambda: _xorg(server, admin, reference), "the server's own poll to scan 1.0")
+        listed = run_rampart("images", "findings", "--image", reference, "--format", "json", env=env)
+        assert listed.returncode == 0, listed.stderr
+        rows = json.loads(listed.stdout)
+        assert any(r["vulnerability_id"] == "CVE-2023-1393" and r["reference"] == reference for r in rows)
+        scanned = run_rampart("registries", "scan", "local", env=env)
+        assert scanned.returncode == 0, scanned.stderr
+    finally:
+        server.stop()
