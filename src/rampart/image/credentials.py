@@ -1,9 +1,10 @@
 """Registry credentials from a docker-style ``config.json`` (``auths``), each bound to the host it names.
 
 The file is ``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``. Entries give a base64
-``auth`` (``user:password``) or ``username`` and ``password``; credential helpers (``credsStore``,
-``credHelpers``) are not run, only noted. Lookup is by exact host[:port], so a credential is only ever
-handed to the registry it was saved for.
+``auth`` (``user:password``) or ``username`` and ``password``. Credential helpers are run as Docker runs
+them: ``credHelpers`` names a helper per host and wins; ``credsStore`` serves hosts without an entry of
+their own (``docker-credential-NAME get``, the host on stdin; see `rampart.image.helpers`). Lookup is by
+exact host[:port], so a credential is only ever handed to the registry it was saved for.
 """
 
 from __future__ import annotations
@@ -43,10 +44,21 @@ class Credentials:
 
     by_host: dict[str, Credential] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    helpers: dict[str, str] = field(default_factory=dict)
+    store: str | None = None
 
     def for_host(self, host: str) -> Credential | None:
-        """The credential saved for exactly ``host`` (Docker Hub's names count as one), if any."""
-        return self.by_host.get(normalise_host(host))
+        """The credential saved for exactly ``host`` (Docker Hub's names count as one), if any.
+
+        A helper that fails raises ImageError naming it; a helper that knows no credential gives None.
+        """
+        key = normalise_host(host)
+        helper = self.helpers.get(key) or (None if key in self.by_host else self.store)
+        if helper is not None:
+            from rampart.image.helpers import ask_helper
+
+            return ask_helper(helper, key)
+        return self.by_host.get(key)
 
 
 def normalise_host(text: str) -> str:
@@ -87,12 +99,30 @@ def parse_config(data: bytes, what: str) -> Credentials:
     if not isinstance(document, dict):
         raise ImageError(f"{what}: registry credentials file is not a JSON object")
     found = Credentials()
-    if document.get("credsStore") or document.get("credHelpers"):
-        found.notes.append(f"{what}: credential helpers (credsStore/credHelpers) are not run; ignored")
+    _add_helpers(found, document, what)
     auths = document.get("auths")
     for key, entry in auths.items() if isinstance(auths, dict) else ():
         _add_entry(found, str(key), entry, what)
     return found
+
+
+def _add_helpers(found: Credentials, document: dict[str, Any], what: str) -> None:
+    from rampart.image.helpers import valid_helper_name
+
+    store = document.get("credsStore")
+    if isinstance(store, str) and store:
+        if valid_helper_name(store):
+            found.store = store
+        else:
+            found.notes.append(f"{what}: credsStore {store[:64]!r} is not a helper name; ignored")
+    helpers = document.get("credHelpers")
+    for key, name in helpers.items() if isinstance(helpers, dict) else ():
+        if isinstance(name, str) and valid_helper_name(name):
+            found.helpers[normalise_host(str(key))] = name
+        else:
+            found.notes.append(
+                f"{what}: credHelpers entry for {str(key)[:100]!r} is not a helper name; ignored"
+            )
 
 
 def _add_entry(found: Credentials, key: str, entry: Any, what: str) -> None:

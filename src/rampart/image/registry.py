@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -51,6 +52,9 @@ ACCEPT = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 MAX_REDIRECTS = 5
+RETRIES = 3
+RETRIED = frozenset({429, 503})
+MAX_RETRY_DELAY = 30.0
 MAX_NESTING = 4
 CHUNK = 1 << 16
 
@@ -204,13 +208,20 @@ class RegistryClient:
         return response
 
     def _send(self, url: str, accept: str, authorization: str | None = None) -> httpx.Response:
+        """GET ``url``; a 429 or 503 is retried after its Retry-After (capped), a few times, then returned."""
         headers = {"Accept": accept}
         if authorization:
             headers["Authorization"] = authorization
-        try:
-            return self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
-        except httpx.HTTPError as exc:
-            raise _transport_error(httpx.URL(url).netloc.decode(), exc) from None
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
+            except httpx.HTTPError as exc:
+                raise _transport_error(httpx.URL(url).netloc.decode(), exc) from None
+            if response.status_code not in RETRIED or attempt == RETRIES:
+                return response
+            response.close()
+            time.sleep(retry_delay(response.headers.get("Retry-After"), attempt))
+        raise AssertionError("unreachable")  # the last attempt returns above
 
     def _authorised(self, url: str, accept: str, scope: str) -> httpx.Response:
         response = self._send(url, accept, self._authorization)
@@ -296,6 +307,18 @@ class RegistryClient:
         if status in (401, 403):
             raise Unauthorized(f"unauthorized: {what} ({message or code or 'denied'})")
         raise RegistryError(f"{what}: registry answered HTTP {status}" + (f": {message}" if message else ""))
+
+
+def retry_delay(header: str | None, attempt: int) -> float:
+    """Seconds to wait before retrying: the Retry-After seconds when given (at most MAX_RETRY_DELAY), else
+    1, 2, 4... (an HTTP-date Retry-After counts as absent)."""
+    try:
+        asked = float(header) if header is not None else None
+    except ValueError:
+        asked = None
+    if asked is None or not 0 <= asked < float("inf"):
+        return float(min(2**attempt, MAX_RETRY_DELAY))
+    return min(asked, MAX_RETRY_DELAY)
 
 
 def _basic(credential: Credential) -> str:

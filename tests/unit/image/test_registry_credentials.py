@@ -51,9 +51,10 @@ def test_missing_file_means_no_credentials(tmp_path: Path) -> None:
     assert load_credentials(tmp_path / "nope.json").by_host == {}
 
 
-def test_helpers_are_noted_and_malformed_entries_skipped() -> None:
+def test_helpers_are_kept_and_malformed_entries_skipped() -> None:
     document = {
         "credsStore": "desktop",
+        "credHelpers": {"ecr.example": "ecr-login", "bad.example": "../../bin/sh", "num.example": 3},
         "auths": {
             "bad.example": {"auth": "%%%not base64"},
             "nocolon.example": {"auth": base64.b64encode(b"justauser").decode()},
@@ -64,8 +65,9 @@ def test_helpers_are_noted_and_malformed_entries_skipped() -> None:
     }
     found = parse_config(json.dumps(document).encode(), "cfg")
     assert found.by_host == {"good.example": Credential("u", "p")}
-    assert found.notes[0] == "cfg: credential helpers (credsStore/credHelpers) are not run; ignored"
-    assert len(found.notes) == 4
+    assert (found.store, found.helpers) == ("desktop", {"ecr.example": "ecr-login"})
+    assert found.notes[0] == "cfg: credHelpers entry for 'bad.example' is not a helper name; ignored"
+    assert len(found.notes) == 5
 
 
 @pytest.mark.parametrize("data", [b"{", b"[]", b'{"auths": "x"', b"\xff\xfe"])
