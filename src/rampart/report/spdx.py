@@ -28,6 +28,9 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9.-]+")
 _UNSAFE_NAMESPACE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+MANAGED_BY = "rampart:managed_by"
+
+
 def render_spdx(
     result: ScanResult,
     now: datetime,
@@ -58,7 +61,7 @@ def spdx_document(
         "packages": [
             _root(inventory),
             *([_os_package(inventory.os)] if inventory.os else []),
-            *(_package(p, licenses.get(p)) for p in packages),
+            *(_package(p, licenses.get(p), now) for p in packages),
         ],
         "relationships": _relationships([OS_ID] if inventory.os else [], packages),
     }
@@ -139,7 +142,7 @@ def _os_package(os_release: OsRelease) -> dict[str, Any]:
     }
 
 
-def _package(package: Package, license_text: str | None) -> dict[str, Any]:
+def _package(package: Package, license_text: str | None, now: datetime) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "SPDXID": _spdx_id(package),
         "name": package.name,
@@ -161,7 +164,19 @@ def _package(package: Package, license_text: str | None) -> dict[str, Any]:
     comment = _comment(package, license_text if entry["licenseDeclared"] == NOASSERTION else None)
     if comment:
         entry["comment"] = comment
+    if package.managed_by:
+        entry["annotations"] = [_annotation(f"{MANAGED_BY}={package.managed_by}", now)]
     return entry
+
+
+def _annotation(comment: str, now: datetime) -> dict[str, str]:
+    """A fact SPDX has no field for, kept so reading the SBOM back gives the same findings."""
+    return {
+        "annotationDate": timestamp(now),
+        "annotationType": "OTHER",
+        "annotator": f"Tool: rampart-{__version__}",
+        "comment": comment,
+    }
 
 
 def _comment(package: Package, unparsed_license: str | None) -> str:

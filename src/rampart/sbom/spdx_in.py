@@ -2,7 +2,8 @@
 
 Each package's ``externalRefs`` of type ``purl`` give its packages (several distinct purls, several
 packages). A package whose ``primaryPackagePurpose`` is ``OPERATING-SYSTEM`` gives the OS release; without
-one, the first ``distro`` qualifier of an OS package's purl does.
+one, the first ``distro`` qualifier of an OS package's purl does. Annotations rampart wrote
+(``rampart:managed_by=dpkg``) restore what SPDX has no field for.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from rampart.model import OsRelease
 from rampart.sbom.document import SbomError, printable, text_field
-from rampart.sbom.reading import Collector, SbomRead, os_release_of
+from rampart.sbom.reading import PROPERTIES, Collector, SbomRead, os_release_of
 
 SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 
@@ -44,7 +45,7 @@ def _add(collector: Collector, number: int, package: dict[str, Any]) -> None:
         return
     purls = _purls(package)
     for purl in purls or (None,):
-        collector.add(purl, where, {})
+        collector.add(purl, where, _rampart_annotations(package))
 
 
 def _purls(package: dict[str, Any]) -> list[str]:
@@ -54,6 +55,20 @@ def _purls(package: dict[str, Any]) -> list[str]:
             locator = text_field(ref, "referenceLocator")
             if locator is not None and locator not in found:
                 found.append(locator)
+    return found
+
+
+def _rampart_annotations(package: dict[str, Any]) -> dict[str, str]:
+    """``rampart:KEY=VALUE`` facts rampart wrote as annotations (other annotations are left alone)."""
+    found: dict[str, str] = {}
+    for annotation in package.get("annotations") or ():
+        comment = text_field(annotation, "comment") if isinstance(annotation, dict) else None
+        annotator = text_field(annotation, "annotator") if isinstance(annotation, dict) else None
+        if comment is None or not (annotator or "").startswith("Tool: rampart"):
+            continue
+        key, sep, value = comment.partition("=")
+        if sep and key in PROPERTIES:
+            found[key] = value
     return found
 
 

@@ -117,3 +117,27 @@ def test_source_package_rides_in_the_purl_upstream_qualifier() -> None:
     document = _valid(render_spdx(sample_result(), NOW, DOCUMENT_ID))
     xorg = next(p for p in document["packages"] if p["name"] == "xserver-xorg-core")
     assert xorg["externalRefs"][0]["referenceLocator"] == XORG.purl + "&upstream=xorg-server"
+
+
+def test_a_package_managers_claim_rides_in_an_annotation_and_reads_back(tmp_path: Path) -> None:
+    from rampart.model import Package
+    from rampart.sbom import read_sbom
+
+    managed = Package(
+        "requests", "2.28.1", "PyPI", "/usr/lib/python3/dist-packages", "python", managed_by="dpkg"
+    )
+    inventory = Inventory("rootfs", None, (managed, JINJA))
+    document = _valid(render_spdx(ScanResult(inventory, ()), NOW, DOCUMENT_ID))
+    by_name = {p["name"]: p for p in document["packages"]}
+    assert [a["comment"] for a in by_name["requests"]["annotations"]] == ["rampart:managed_by=dpkg"]
+    assert "annotations" not in by_name["jinja2"]
+    foreign = {
+        **by_name["jinja2"],
+        "annotations": [{**by_name["requests"]["annotations"][0], "annotator": "Tool: other"}],
+    }
+    document["packages"] = [foreign if p["name"] == "jinja2" else p for p in document["packages"]]
+    path = tmp_path / "sbom.spdx.json"
+    path.write_text(json.dumps(document))
+    read = {p.name: p for p in read_sbom(path).packages}
+    assert read["requests"].managed_by == "dpkg"
+    assert read["jinja2"].managed_by is None  # only rampart's own annotations are taken
