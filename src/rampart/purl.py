@@ -39,7 +39,11 @@ def package_url(package: Package) -> str:
     elif kind == "golang" and "/" in name:
         head, _, name = name.rpartition("/")
         namespace = quote(head, safe="/") + "/"
-    purl = f"pkg:{kind}/{namespace}{quote(name, safe='')}@{quote(package.version, safe='')}"
+    version, qualifiers = package.version, []
+    if kind == "rpm" and ":" in version:  # the purl spec puts an rpm epoch in its own qualifier
+        epoch, _, version = version.partition(":")
+        qualifiers.append(f"epoch={quote(epoch, safe='')}")
     if vendor and release:
-        purl += f"?distro={quote(vendor + '-' + release.removeprefix('v'), safe='')}"
-    return purl
+        qualifiers.insert(0, f"distro={quote(vendor + '-' + release.removeprefix('v'), safe='')}")
+    purl = f"pkg:{kind}/{namespace}{quote(name, safe='')}@{quote(version, safe='')}"
+    return purl + ("?" + "&".join(qualifiers) if qualifiers else "")
