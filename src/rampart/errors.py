@@ -183,3 +183,18 @@ class SessionRefused(SessionError):
 
 class SessionProcessError(SessionError):
     """A session's process could not be started or driven (exec failure, pty error); one line, no secrets."""
+
+
+# fim
+
+
+class FimError(RampartError):
+    """File integrity monitoring could not do what was asked (bad paths, unreadable key, ...)."""
+
+
+class PolicyFileError(FimError):
+    """A fim policy file is malformed; the message names the place."""
+
+
+class BaselineRefused(FimError):
+    """A baseline failed verification (edited, truncated, swapped or signed by another key): never used."""

@@ -20,3 +20,31 @@ def _visible(match: re.Match[str]) -> str:
 def safe_text(text: str) -> str:
     """The text with every unsafe character shown as an escape, e.g. ESC -> ``\\x1b``."""
     return _UNSAFE.sub(_visible, text)
+
+
+def unambiguous_text(text: str) -> str:
+    """Like `safe_text`, and a backslash is doubled, so an escape shown can never be a name's own text.
+
+    Undecodable bytes carried as surrogates (``surrogateescape``) are shown as ``\\xNN``.
+    """
+    return _UNAMBIGUOUS.sub(_shown, text)
+
+
+_UNAMBIGUOUS = re.compile(
+    "[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
+)
+
+
+def _shown(match: re.Match[str]) -> str:
+    character = match.group()
+    if character == "\\":
+        return "\\\\"
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return _visible(match)
+
+
+def shown_bytes(data: bytes) -> str:
+    """A file name, link target or xattr name (any bytes) as unambiguous, printable text."""
+    return unambiguous_text(data.decode("utf-8", "surrogateescape"))

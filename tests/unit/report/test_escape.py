@@ -23,3 +23,28 @@ from rampart.report.escape import safe_text
 )
 def test_safe_text(raw: str, shown: str) -> None:
     assert safe_text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"/usr/bin/ls", "/usr/bin/ls"),
+        (b"/tmp/a\\x1bb", "/tmp/a\\\\x1bb"),  # a name that spells an escape cannot pass for one
+        (b"/tmp/a\x1bb", "/tmp/a\\x1bb"),
+        (b"/tmp/new\nline", "/tmp/new\\x0aline"),
+        (b"/tmp/\xff\xfe", "/tmp/\\xff\\xfe"),
+        ("/tmp/\u202eevil".encode(), "/tmp/\\u202eevil"),
+        ("/tmp/ümlaut".encode(), "/tmp/ümlaut"),
+    ],
+)
+def test_shown_bytes_is_unambiguous(raw: bytes, shown: str) -> None:
+    from rampart.report.escape import shown_bytes
+
+    assert shown_bytes(raw) == shown
+
+
+def test_distinct_names_never_show_alike() -> None:
+    from rampart.report.escape import shown_bytes
+
+    names = [b"a\x1b", b"a\\x1b", b"a\xff", b"a\\xff", "a\u00ff".encode(), b"a\\\\x1b"]
+    assert len({shown_bytes(n) for n in names}) == len(names)

@@ -1,0 +1,1 @@
+"""File integrity monitoring: signed baselines of a tree, checks against them, package-aware verdicts."""
