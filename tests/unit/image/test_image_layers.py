@@ -224,3 +224,23 @@ def test_file_reads_over_the_in_memory_cap_are_refused(tmp_path: Path) -> None:
 def test_long_pax_names_are_normalised_like_short_ones(tmp_path: Path) -> None:
     target = _image(tmp_path, [("file", "./" + "d" * 150 + "/f", b"long")])
     assert _files(target) == {"d" * 150 + "/f": b"long"}
+
+
+def test_an_entry_replacing_a_directory_is_seen_by_the_entries_after_it_in_the_same_layer(
+    tmp_path: Path,
+) -> None:
+    target = _image(
+        tmp_path,
+        [
+            ("file", "a/x", b"old"),
+            ("sym", "a", "b"),
+            ("file", "a/y", b"through the link"),
+            ("file", "b/.wh.y", b""),
+            ("file", "c/z", b"z"),
+            ("file", "c", b"now a file"),
+            ("file", "c/w", b"refused"),
+        ],
+    )
+    assert _files(target) == {"b/y": b"through the link", "c": b"now a file"}
+    assert target.read_bytes("a/y", 100) == b"through the link"
+    assert [path for path, _ in _errors(target)] == ["/c/w"]

@@ -130,6 +130,17 @@ def test_a_walk_reads_each_layer_once_and_drops_its_bytes_after(tmp_path: Path) 
     assert image._cache == {}
 
 
+def test_an_inventory_reads_each_layer_only_once(debian11_root: Path, tmp_path: Path) -> None:
+    update = layer([("file", "opt/app/node_modules/.wh.lodash", b""), ("file", "tmp/note", b"later")])
+    root = oci_image([gz(_pack(debian11_root)), update]).write_dir(tmp_path / "img")
+    source = _Counting(OciImage(LayoutDirectory(str(root))))
+    image = ImageTarget(source)
+    names = {p.name for p in collect_inventory(image, workers=1).packages}
+    assert {"bash", "express", "requests"} <= names and "lodash" not in names
+    assert (source.opened, image.layers_reread) == (2, 0)
+    assert len(image._kept) == 0
+
+
 def test_files_beyond_the_cache_budget_are_read_again_from_their_layer(tmp_path: Path) -> None:
     source, image = _counting(tmp_path, Limits(cache_bytes=2500))
     seen = {info.path: image.read_bytes(info.path, 5000) for info in image.walk()}
