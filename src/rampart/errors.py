@@ -189,7 +189,12 @@ class SessionProcessError(SessionError):
 
 
 class FimError(RampartError):
-    """File integrity monitoring could not do what was asked (bad paths, unreadable key, ...)."""
+    """File integrity monitoring could not do what was asked (bad paths, unreadable key, ...).
+
+    Exit status 16: scripts tell "could not check" apart from the change bits 1, 2, 4 and 8.
+    """
+
+    exit_code = 16
 
 
 class PolicyFileError(FimError):

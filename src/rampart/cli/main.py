@@ -13,6 +13,7 @@ from rampart.cli import (
     agent,
     audit,
     db,
+    fim,
     findings,
     hosts,
     images,
@@ -52,6 +53,7 @@ app.add_typer(
     help="Container registries and repositories the server scans: add, list, remove, scan now.",
 )
 app.add_typer(images.app, name="images", help="Registry images the server scanned: list, show, findings.")
+app.add_typer(fim.app, name="fim")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(server.app, name="server")

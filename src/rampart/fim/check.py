@@ -1,0 +1,69 @@
+"""One check: walk the tree as the policy says, compare it with a verified baseline, collect what happened.
+
+The walk uses the baseline's hash algorithm whatever the policy says (digests of two algorithms never
+compare). Without ``full``, a file whose size, mtime, ctime, inode and device match the baseline keeps its
+baseline digest (`QuickReuse`); the baseline is streamed twice, once for reuse and once for the comparison,
+so memory stays bounded whatever its size. Entries that could not be read fully become ``errors``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+
+from rampart.fim.baseline import Baseline
+from rampart.fim.compare import QuickReuse, compare
+from rampart.fim.model import CheckResult, Entry
+from rampart.fim.policy import Policy
+from rampart.fim.walk import walk
+
+
+class _Tally:
+    """Counts the entries of a stream, the digests among them, and keeps their errors."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.digests = 0
+        self.errors: list[tuple[bytes, str]] = []
+
+    def watch(self, entries: Iterable[Entry]) -> Iterator[Entry]:
+        for entry in entries:
+            self.entries += 1
+            if entry.digest is not None:
+                self.digests += 1
+            if entry.error is not None:
+                self.errors.append((entry.path, entry.error))
+            yield entry
+
+
+def check(
+    baseline: Baseline,
+    policy: Policy,
+    full: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CheckResult:
+    """Compare the tree now with `baseline` (already verified by `open_baseline`)."""
+    notes = _notes(baseline, policy)
+    policy = dataclasses.replace(policy, hash=baseline.header.hash)
+    reuse = None if full else QuickReuse(baseline.entries())
+    tally = _Tally()
+    now = tally.watch(walk(policy, reuse=reuse, workers=workers, progress=progress))
+    changes = tuple(compare(baseline.entries(), now, policy))
+    return CheckResult(
+        changes=changes,
+        errors=tuple(tally.errors),
+        entries=tally.entries,
+        hashed=tally.digests - (reuse.hits if reuse is not None else 0),
+        baseline_created=baseline.header.created,
+        notes=tuple(notes),
+    )
+
+
+def _notes(baseline: Baseline, policy: Policy) -> list[str]:
+    notes = []
+    if policy.digest() != baseline.header.policy:
+        notes.append("the policy is not the one the baseline was made with; `fim update` adopts it")
+    if policy.hash != baseline.header.hash:
+        notes.append(f"checked with the baseline's {baseline.header.hash} (the policy says {policy.hash})")
+    return notes
