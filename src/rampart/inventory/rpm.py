@@ -283,3 +283,74 @@ def _check_evr(evr: str) -> None:
         rpm_key(evr)
     except InvalidVersion as exc:
         raise ParseError(exc.message) from None
+
+
+# --- file lists (used by fim's package awareness, not by the extractor) ---------------------------------
+
+DIRINDEXES, BASENAMES, DIRNAMES, FILEDIGESTS, FILEFLAGS, FILEDIGESTALGO = 1116, 1117, 1118, 1035, 1037, 5011
+STRING_ARRAY = 8
+RPMFILE_CONFIG = 1
+_FILE_TAGS = frozenset({DIRINDEXES, BASENAMES, DIRNAMES, FILEDIGESTS, FILEFLAGS, FILEDIGESTALGO})
+
+
+@dataclass(frozen=True)
+class RpmFile:
+    """One file a package header lists: absolute path, hex digest ("" for directories and links), flags."""
+
+    path: bytes
+    digest: str
+    flags: int
+
+
+def _strings(data: bytes, tag: int, kind: int, offset: int, count: int) -> list[bytes]:
+    if kind not in (STRING, STRING_ARRAY) or count > len(data):
+        raise ParseError(f"tag {tag} is not a string array (type {kind}, count {count})")
+    values: list[bytes] = []
+    for _ in range(count):
+        end = data.find(b"\x00", offset)
+        if end < 0:
+            raise ParseError(f"tag {tag} runs past the {len(data)}-byte data store")
+        values.append(data[offset:end])
+        offset = end + 1
+    return values
+
+
+def _int32s(data: bytes, tag: int, kind: int, offset: int, count: int) -> list[int]:
+    if kind != INT32 or offset + 4 * count > len(data):
+        raise ParseError(f"tag {tag} is not a 32-bit integer array inside the data store")
+    return list(struct.unpack_from(f">{count}I", data, offset))
+
+
+def _file_tags(blob: bytes) -> tuple[dict[int, list[bytes]], dict[int, list[int]]]:
+    """(string-array tags, integer-array tags) of the file lists of a header blob."""
+    _, index, data_start = _layout(blob)
+    data = blob[data_start:]
+    texts: dict[int, list[bytes]] = {}
+    numbers: dict[int, list[int]] = {}
+    for tag, kind, offset, count in struct.iter_unpack(">iIiI", blob[index:data_start]):
+        if tag not in _FILE_TAGS or tag in texts or tag in numbers:
+            continue
+        if not 0 <= offset <= len(data):
+            raise ParseError(f"tag {tag} has offset {offset} outside the {len(data)}-byte data store")
+        if tag in (BASENAMES, DIRNAMES, FILEDIGESTS):
+            texts[tag] = _strings(data, tag, kind, offset, count)
+        else:
+            numbers[tag] = _int32s(data, tag, kind, offset, count)
+    return texts, numbers
+
+
+def header_files(blob: bytes) -> tuple[int, list[RpmFile]]:
+    """(FILEDIGESTALGO, default 1 = MD5; the files of the header); raises ParseError on inconsistent lists."""
+    texts, numbers = _file_tags(blob)
+    names, dirs, digests = texts.get(BASENAMES, []), texts.get(DIRNAMES, []), texts.get(FILEDIGESTS, [])
+    indexes, flags = numbers.get(DIRINDEXES, []), numbers.get(FILEFLAGS, [])
+    if len(indexes) != len(names) or {len(digests), len(flags)} - {0, len(names)}:
+        raise ParseError("header's file lists have different lengths")
+    files: list[RpmFile] = []
+    for number, (name, index) in enumerate(zip(names, indexes, strict=True)):
+        if index >= len(dirs):
+            raise ParseError(f"file {number} names directory {index} of {len(dirs)}")
+        digest = digests[number].decode("ascii", "replace") if digests else ""
+        files.append(RpmFile(dirs[index] + name, digest, flags[number] if flags else 0))
+    algorithms = numbers.get(FILEDIGESTALGO) or [1]
+    return algorithms[0], files
