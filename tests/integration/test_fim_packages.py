@@ -19,7 +19,7 @@ import pytest
 from fixtures.debootstrap import build_minbase
 from rampart.fim.compare import compare
 from rampart.fim.model import Attr, Cause, Change, ChangeKind, Entry, HashName
-from rampart.fim.packages import PackageIndex, explain
+from rampart.fim.packages import PackageIndex, explain_all
 from rampart.fim.policy import BUILTIN_GROUPS, Policy, Rule
 from rampart.fim.walk import walk
 
@@ -53,7 +53,7 @@ def _chroot(root: Path, *argv: str) -> None:
 def _changes(baseline: list[Entry], root: Path, policy: Policy) -> list[Change]:
     index = PackageIndex.load(root)
     now = list(walk(policy, workers=2))
-    return [explain(change, index, root) for change in compare(baseline, now, policy)]
+    return list(explain_all(list(compare(baseline, now, policy)), index, root))
 
 
 def _summary(changes: list[Change]) -> Counter[str]:

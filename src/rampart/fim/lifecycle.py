@@ -96,10 +96,10 @@ def explained(result: CheckResult) -> CheckResult:
     """Each change with its cause (package, generated, unexplained); the index is read only if needed."""
     if not result.changes:
         return result
-    from rampart.fim.packages import PackageIndex, explain
+    from rampart.fim.packages import PackageIndex, explain_all
 
     index = PackageIndex.load(Path("/"))
-    changes = tuple(explain(change, index) for change in result.changes)
+    changes = explain_all(result.changes, index)
     return replace(result, changes=changes, notes=(*result.notes, *index.notes))
 
 

@@ -34,7 +34,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from functools import partial
@@ -408,8 +408,13 @@ def manager_state(inside: bytes) -> str | None:
 Verdict = tuple[Cause, str]  # a cause and the note saying why
 
 
-def classify(change: Change, index: PackageIndex, root: Path = Path("/")) -> Change:
-    """The change with its package, cause and note from the package databases (unchanged when they say nothing)."""
+def classify(change: Change, index: PackageIndex, root: Path = Path("/"), manager_ran: bool = True) -> Change:
+    """The change with its package, cause and note from the package databases (unchanged when they say nothing).
+
+    A removed path no package lists is put down to a package operation only when ``manager_ran`` (the
+    package manager's own state changed in the same check); otherwise it stays unexplained, so deleting an
+    unpackaged file (a sudoers drop-in, a cron job) is never hidden.
+    """
     inside = in_root(change.path, root)
     if inside is None:
         return change
@@ -418,16 +423,22 @@ def classify(change: Change, index: PackageIndex, root: Path = Path("/")) -> Cha
         return replace(change, cause=Cause.PACKAGE, note=state)
     package = index.owner(inside)
     if package is None:
-        if change.kind is ChangeKind.REMOVED:
+        if change.kind is ChangeKind.REMOVED and manager_ran:
             return replace(change, cause=Cause.PACKAGE, note="no package lists it any more")
         return change
     cause, note = _owned_cause(change, index, inside)
     return replace(change, cause=cause, package=package, note=note)
 
 
-def explain(change: Change, index: PackageIndex, root: Path = Path("/")) -> Change:
+def explain_all(changes: Sequence[Change], index: PackageIndex, root: Path = Path("/")) -> tuple[Change, ...]:
+    """Each change explained, knowing whether the package manager ran (its state is among the changes)."""
+    ran = any(manager_state(inside) for c in changes if (inside := in_root(c.path, root)) is not None)
+    return tuple(explain(change, index, root, ran) for change in changes)
+
+
+def explain(change: Change, index: PackageIndex, root: Path = Path("/"), manager_ran: bool = True) -> Change:
     """Packages first, then the generated-file rules for what they leave unexplained and unowned."""
-    classified = classify(change, index, root)
+    classified = classify(change, index, root, manager_ran)
     if classified.cause is Cause.UNEXPLAINED and classified.package is None:
         return classify_generated(classified, root)
     return classified

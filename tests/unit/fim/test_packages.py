@@ -425,6 +425,18 @@ def test_removals(root: Path) -> None:
     assert (unlisted.cause, unlisted.package) == (Cause.PACKAGE, None)
 
 
+def test_a_removal_no_package_explains_is_hidden_only_when_the_package_manager_ran(root: Path) -> None:
+    from rampart.fim.packages import explain_all
+
+    index = PackageIndex.load(root)
+    dropped = _removed(root, "/etc/sudoers.d/ops")
+    alone = explain_all([dropped], index, root)
+    assert [(c.cause, c.package) for c in alone] == [(Cause.UNEXPLAINED, None)]
+    status = _changed(root / "var/lib/dpkg/status", Attr.HASH)
+    with_upgrade = explain_all([dropped, status], index, root)
+    assert [c.cause for c in with_upgrade] == [Cause.PACKAGE, Cause.PACKAGE]
+
+
 def test_additions(root: Path) -> None:
     _package(root, "nano", {"/usr/bin/nano": b"nano"})
     _put(root, "usr/bin/dropper", b"evil")
