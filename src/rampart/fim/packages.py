@@ -419,7 +419,7 @@ def classify(change: Change, index: PackageIndex, root: Path = Path("/"), manage
     if inside is None:
         return change
     state = manager_state(inside)
-    if state is not None:
+    if state is not None and not _shrunk(change):  # a package manager's log that shrank was tampered with
         return replace(change, cause=Cause.PACKAGE, note=state)
     package = index.owner(inside)
     if package is None:
@@ -428,6 +428,10 @@ def classify(change: Change, index: PackageIndex, root: Path = Path("/"), manage
         return change
     cause, note = _owned_cause(change, index, inside)
     return replace(change, cause=cause, package=package, note=note)
+
+
+def _shrunk(change: Change) -> bool:
+    return any(attr.attr is Attr.GROWING for attr in change.attrs)
 
 
 def explain_all(changes: Sequence[Change], index: PackageIndex, root: Path = Path("/")) -> tuple[Change, ...]:

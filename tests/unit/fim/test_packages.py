@@ -538,3 +538,12 @@ def test_expected_equals_what_the_entry_says_after_replace(root: Path) -> None:
     entry = _entry(root / "usr/bin/env")
     assert packages.file_digest(entry, "md5") == hashlib.md5(b"env binary", usedforsecurity=False).digest()
     assert packages.file_digest(replace(entry, size=1), "md5") is None  # not the file the walk saw
+
+
+def test_a_package_managers_log_that_shrank_is_not_explained(root: Path) -> None:
+    index = PackageIndex.load(root)
+    grown = classify(_changed(root / "var/lib/dpkg/status", Attr.HASH), index, root)
+    (root / "var/log/apt").mkdir(parents=True, exist_ok=True)
+    (root / "var/log/apt/history.log").write_bytes(b"")
+    shrunk = classify(_changed(root / "var/log/apt/history.log", Attr.GROWING), index, root)
+    assert grown.cause is Cause.PACKAGE and shrunk.cause is Cause.UNEXPLAINED
