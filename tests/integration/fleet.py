@@ -202,7 +202,8 @@ class AgentProcess:
         assert done.returncode == 0, done.stderr
         return done.stdout.split()[2].rstrip(";")
 
-    def start(self, scan_interval_minutes: int = 600) -> None:
+    def start(self, scan_interval_minutes: int = 600, fim: tuple[Path, Path] | None = None) -> None:
+        """Run the daemon; ``fim`` = (baseline, verify key) turns on its file integrity checks."""
         args = [
             "agent",
             "run",
@@ -213,6 +214,10 @@ class AgentProcess:
             "--scan-interval",
             str(scan_interval_minutes),
         ]
+        if fim is None:
+            args += ["--fim-interval", "0"]
+        else:
+            args += ["--fim-baseline", str(fim[0]), "--fim-verify-key", str(fim[1])]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 rampart_command(*args, netns=self.netns),

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import signal
 import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +168,48 @@ def test_show_lists_entries_with_hostile_names_escaped(fim: Fim) -> None:
     assert done.returncode == 0, done.stderr
     assert "\x1b" not in done.stdout and "evil\\x1b[2J\\x0aname" in done.stdout
     assert sum("/bin/" in line for line in done.stdout.splitlines()) == 9
+
+
+def test_watch_reports_changes_as_json_lines_until_sigterm(fim: Fim) -> None:
+    fim.init()
+    (fim.tree / "bin" / "mode").chmod(0o700)  # while nothing watches: reported at start
+    env = {**os.environ, "RAMPART_CACHE_DIR": str(fim.base / "cache")}
+    command = [sys.executable, "-m", "rampart", "fim", "watch", "--baseline", str(fim.baseline)]
+    command += ["--verify-key", str(fim.public), "--no-packages"]
+    lines: queue.Queue[tuple[str, str]] = queue.Queue()
+    seen: list[tuple[str, str]] = []
+
+    def until(wanted: str) -> dict[str, Any] | None:
+        """The first line (of either stream: their order is not kept) that holds ``wanted``."""
+        while not any(wanted in line for _, line in seen):
+            seen.append(lines.get(timeout=60))  # a guard against a hang only
+        where, line = next((w, line) for w, line in seen if wanted in line)
+        return json.loads(line) if where == "out" else None
+
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as watcher:
+        readers = [
+            threading.Thread(target=lambda s=s, w=w: [lines.put((w, line)) for line in s], daemon=True)
+            for s, w in ((watcher.stdout, "out"), (watcher.stderr, "err"))
+        ]
+        for reader in readers:
+            reader.start()
+        try:
+            reported = until(f"{fim.tree}/bin/mode")
+            assert reported is not None and reported["change"] == "changed" and "time" in reported
+            assert {a["name"] for a in reported["attributes"]} == {"mode", "ctime"}
+            until("reconciled")
+            (fim.tree / "bin" / "fresh").write_text("new\n")
+            added = until(f"{fim.tree}/bin/fresh")
+            assert added is not None and added["change"] == "added" and added["cause"] == "unexplained"
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            code = watcher.wait(timeout=60)
+            for reader in readers:
+                reader.join(timeout=60)
+    assert code == 0, seen
+    seen.extend(lines.queue)
+    out = [json.loads(line) for where, line in seen if where == "out"]  # every stdout line is JSON
+    assert [item["path"] for item in out].count(f"{fim.tree}/bin/mode") == 1
+    assert all("time" in item for item in out)

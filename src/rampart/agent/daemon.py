@@ -1,8 +1,10 @@
 """`rampart agent run`: keep one outbound link to the server, run jobs on a schedule and on demand.
 
 Scans run whether or not the server is reachable: their results wait in the durable spool and
-are delivered when the link is back. The link reconnects with jittered exponential backoff; a
-revoked agent stops with an error (it must enroll again).
+are delivered when the link is back. Two schedules run side by side: the inventory scan, and the file
+integrity check once a baseline exists (`rampart fim init` on the host). A baseline that vanishes after
+the agent has seen it keeps its check scheduled, so the server hears of the loss as a refusal. The link
+reconnects with jittered exponential backoff; a revoked agent stops with an error (it must enroll again).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from rampart import __version__
 from rampart.agent import protocol as p
 from rampart.agent.backoff import Backoff
 from rampart.agent.identity import AgentIdentity
-from rampart.agent.jobs import JOBS, JobContext
+from rampart.agent.jobs import JOBS, JobContext, fim_paths
 from rampart.agent.session import LinkSession, handshake
 from rampart.agent.session_host import SessionHost
 from rampart.agent.spool import Spool
@@ -33,13 +36,20 @@ from rampart.pki.tlsconfig import client_context
 log = logging.getLogger("rampart.agent")
 SPOOL_FILE = "spool.sqlite3"
 LAST_SCAN_FILE = "last-scan"
+LAST_FIM_FILE = "last-fim-check"
+FIM_SEEN_FILE = "fim-baseline-seen"
+STAMP_FILES = {"inventory": LAST_SCAN_FILE, "fim": LAST_FIM_FILE}
 WS_MAX_MESSAGE = 80 * 1024
 RECONNECT = Backoff(base=1.0, cap=60.0)
 
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """How the agent runs: where its state lives, what it scans, how often, and its spool bounds."""
+    """How the agent runs: where its state lives, what it scans, how often, and its spool bounds.
+
+    ``fim_interval`` is in seconds (0 turns the scheduled file integrity check off); ``fim_baseline`` and
+    ``fim_verify_key`` default to `rampart fim`'s paths.
+    """
 
     state_dir: Path
     root: Path = Path("/")
@@ -47,6 +57,9 @@ class AgentSettings:
     spool_max_bytes: int = 512 * 1024 * 1024
     spool_max_items: int = 10_000
     scan_workers: int | None = None
+    fim_baseline: Path | None = None
+    fim_verify_key: Path | None = None
+    fim_interval: float = 3600.0
 
 
 class Agent:
@@ -161,36 +174,78 @@ class Agent:
             log.warning("unknown job kind %r ignored", kind)
             return
         async with self._job_lock:
-            context = JobContext(self.settings.root, job_id, self.settings.scan_workers)
-            result = await asyncio.to_thread(runner, context)
+            result = await asyncio.to_thread(runner, self._context(job_id))
+            self._mark(kind)  # a full spool too: the next run waits its interval rather than looping
             try:
                 self.spool.put(result.kind, result.payload, item_id=result.id)
             except SpoolFull as error:
                 log.error("result of job %s not kept: %s", kind, error.message)
                 return
-            self._mark_scanned()
             self.spooled.set()
+
+    def _context(self, job_id: str | None) -> JobContext:
+        settings = self.settings
+        return JobContext(
+            settings.root, job_id, settings.scan_workers, settings.fim_baseline, settings.fim_verify_key
+        )
 
     async def _schedule(self) -> None:
         while True:
-            wait = self._last_scan() + self.scan_interval - time.time()
-            if wait <= 0:
-                try:
-                    await self.run_job("inventory")
-                except RampartError as error:
-                    log.error("scheduled scan failed: %s", error.message)
-                    self._mark_scanned()
-                continue
-            await asyncio.sleep(min(wait, 60.0))
+            wait = await self.run_due()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 60.0))
 
-    def _last_scan(self) -> float:
+    async def run_due(self) -> float:
+        """Run one scheduled job that is due (then 0.0, inventory first); else the seconds until one is."""
+        last_runs = {kind: self._last_run(kind) for kind in STAMP_FILES}
+        kind, wait = next_due(self.scheduled(), last_runs, time.time())
+        if wait > 0:
+            return wait
         try:
-            return float((self.settings.state_dir / LAST_SCAN_FILE).read_text().strip() or 0)
+            await self.run_job(kind)
+        except RampartError as error:
+            log.error("scheduled %s job failed: %s", kind, error.message)
+            self._mark(kind)
+        except Exception:
+            log.exception("scheduled %s job failed", kind)
+            self._mark(kind)
+        return 0.0
+
+    def scheduled(self) -> dict[str, float]:
+        """The job kinds run on a schedule, with their intervals in seconds."""
+        intervals = {"inventory": self.scan_interval}
+        if self.settings.fim_interval > 0 and self._fim_expected():
+            intervals["fim"] = self.settings.fim_interval
+        return intervals
+
+    def _fim_expected(self) -> bool:
+        """A baseline exists, or did once (its loss is reported rather than silently ending the checks)."""
+        baseline, _ = fim_paths(self._context(None))
+        seen = self.settings.state_dir / FIM_SEEN_FILE
+        if baseline.exists() or baseline.is_symlink():
+            if not seen.exists():
+                seen.write_text(f"{baseline}\n")
+            return True
+        return seen.exists()
+
+    def _last_run(self, kind: str) -> float:
+        try:
+            return float((self.settings.state_dir / STAMP_FILES[kind]).read_text().strip() or 0)
         except (OSError, ValueError):
             return 0.0
 
-    def _mark_scanned(self) -> None:
-        (self.settings.state_dir / LAST_SCAN_FILE).write_text(f"{time.time():.3f}\n")
+    def _mark(self, kind: str) -> None:
+        if kind in STAMP_FILES:
+            (self.settings.state_dir / STAMP_FILES[kind]).write_text(f"{time.time():.3f}\n")
+
+
+def next_due(intervals: Mapping[str, float], last_runs: Mapping[str, float], now: float) -> tuple[str, float]:
+    """The first kind (in ``intervals``' order) that is due, with how overdue it is (<= 0); else the kind
+    due soonest and the seconds until it is."""
+    waits = {kind: last_runs.get(kind, 0.0) + interval - now for kind, interval in intervals.items()}
+    due = [kind for kind, wait in waits.items() if wait <= 0]
+    kind = due[0] if due else min(waits, key=waits.__getitem__)
+    return kind, waits[kind]
 
 
 def link_url(server_url: str) -> str:

@@ -1,7 +1,11 @@
 """The agent's job table: what each job kind collects, as a result ready for the spool.
 
 A job is a plain function from a `JobContext` to a `JobResult`; it only reads the host and never
-talks to the server. Later scanners (images, file integrity, hardening) plug in as new rows.
+talks to the server. Later scanners (images, hardening) plug in as new rows.
+
+The file integrity job checks the host against its signed baseline (`rampart fim init` made it on the
+host; the agent only ever holds the public key). A baseline that is missing, unreadable or fails
+verification is itself the finding: the job uploads a refusal the server raises as an alarm.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rampart.errors import FimError
+from rampart.fim.model import CheckResult
+from rampart.fleet.fimresult import build_fim_result
 from rampart.fleet.inventory import build_inventory
 from rampart.inventory.collect import collect_inventory
 from rampart.target.factory import open_target
@@ -19,11 +26,17 @@ from rampart.target.factory import open_target
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a job may look at: the root filesystem to read, and the job id when one was requested."""
+    """What a job may look at: the root filesystem to read, and the job id when one was requested.
+
+    ``fim_baseline`` and ``fim_verify_key`` name the file integrity baseline and its public key
+    (None: `rampart fim`'s defaults).
+    """
 
     root: Path
     job_id: str | None = None
     workers: int | None = None
+    fim_baseline: Path | None = None
+    fim_verify_key: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,41 @@ def inventory_job(context: JobContext) -> JobResult:
     return JobResult(result_id, "inventory", payload)
 
 
+def fim_paths(context: JobContext) -> tuple[Path, Path]:
+    """The baseline and verify key the fim job uses: the context's, else `rampart fim`'s defaults."""
+    from rampart.fim.baseline import default_baseline_path
+    from rampart.fim.signing import default_verify_key
+
+    return context.fim_baseline or default_baseline_path(), context.fim_verify_key or default_verify_key()
+
+
+def fim_job(context: JobContext) -> JobResult:
+    """The host checked against its signed baseline; a refusal instead when no trusted baseline exists."""
+    result_id = str(uuid.uuid4())
+    baseline, verify_key = fim_paths(context)
+    try:
+        result, about = _fim_check(baseline, verify_key, context.workers)
+    except FimError as error:  # missing, unreadable or refused baseline or key: no check was made
+        refusal = build_fim_result(None, {}, result_id, context.job_id, datetime.now(UTC), error.message)
+        return JobResult(result_id, "fim", refusal)
+    payload = build_fim_result(result, about, result_id, context.job_id, datetime.now(UTC))
+    return JobResult(result_id, "fim", payload)
+
+
+def _fim_check(baseline: Path, verify_key: Path, workers: int | None) -> tuple[CheckResult, dict[str, str]]:
+    """The check of a verified baseline and what names that baseline; `FimError` when none can be made."""
+    from rampart.fim import lifecycle
+    from rampart.fim.signing import load_verifier
+
+    if not (baseline.exists() or baseline.is_symlink()):
+        raise FimError(f"no fim baseline at {baseline}: run `rampart fim init` on the host")
+    opened = lifecycle.open_verified(baseline, load_verifier(verify_key))
+    result = lifecycle.check(opened, full=False, workers=workers, progress=None, packages=True)
+    about = {"created": opened.header.created, "digest": opened.digest, "key_id": opened.header.key_id}
+    return result, about
+
+
 JOBS: Mapping[str, Callable[[JobContext], JobResult]] = {
     "inventory": inventory_job,
+    "fim": fim_job,
 }

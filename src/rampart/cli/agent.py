@@ -60,8 +60,32 @@ def run(
             "--scan-interval", help="Minutes between scans (default: the server's).", show_default=False
         ),
     ] = None,
+    fim_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--fim-baseline",
+            help="File integrity baseline to check (default: `rampart fim`'s, /var/lib/rampart/fim/baseline.rfim).",
+            show_default=False,
+        ),
+    ] = None,
+    fim_verify_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--fim-verify-key",
+            help="Public key that must have signed the baseline (default /etc/rampart/fim/signing.pub).",
+            show_default=False,
+        ),
+    ] = None,
+    fim_interval: Annotated[
+        int,
+        typer.Option(
+            "--fim-interval",
+            min=0,
+            help="Minutes between file integrity checks once a baseline exists (0: only on demand).",
+        ),
+    ] = 60,
 ) -> None:
-    """Keep the outbound link to the server, scan on schedule and on demand, deliver results."""
+    """Keep the outbound link to the server, scan and check files on schedule and on demand, deliver results."""
     import asyncio
     import logging
     import signal
@@ -71,7 +95,14 @@ def run(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     directory = _state_dir(state_dir)
-    settings = AgentSettings(directory, root, None if scan_interval is None else scan_interval * 60.0)
+    settings = AgentSettings(
+        directory,
+        root,
+        None if scan_interval is None else scan_interval * 60.0,
+        fim_baseline=fim_baseline,
+        fim_verify_key=fim_verify_key,
+        fim_interval=fim_interval * 60.0,
+    )
     identity = AgentIdentity.load(directory)
 
     async def main() -> None:

@@ -1,4 +1,4 @@
-"""``rampart fim``: file integrity monitoring: init, check, update, show (and watch, see fim_watch).
+"""``rampart fim``: file integrity monitoring: init, check, update, show and watch (real time, inotify).
 
 A baseline is signed with an Ed25519 key when it is made (init, update) and verified with the public key
 before every use: the private key can live away from the host (``--signing-key`` on removable media).
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rampart.cli import fim_fleet
 from rampart.cli.remote import OutputFormat, colour, emit, note, wants_json, width
 
 if TYPE_CHECKING:
@@ -168,6 +169,42 @@ def show_command(
         emit(chunk)
 
 
+@app.command("watch")
+def watch_command(
+    baseline: BaselineOption = None,
+    verify_key: VerifyKeyOption = None,
+    packages: PackagesOption = True,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle", min=0.0, max=10.0, help="Seconds a path's events are gathered before it is read."
+        ),
+    ] = 0.2,
+    poll: Annotated[
+        float,
+        typer.Option(
+            "--poll", min=1.0, help="Seconds between quick checks of trees that could not be watched."
+        ),
+    ] = 60.0,
+    output: FormatOption = OutputFormat.AUTO,
+) -> None:
+    """Report each change as it happens (inotify), after reporting what changed while nothing watched."""
+    from rampart.fim.watch import Notice, Options, notice_json, notice_line, run
+
+    opened = _open(baseline, verify_key)
+    as_json = wants_json(output)
+
+    def show(notice: Notice) -> None:
+        if notice.info is not None or notice.warning is not None:
+            note(notice.info or f"WARNING: {notice.warning}")
+            if notice.warning is None or not as_json:
+                return
+        emit(notice_json(notice) if as_json else notice_line(notice))
+        sys.stdout.flush()
+
+    run(opened, Options(settle=settle, poll=poll, packages=packages), show)
+
+
 def _policy(config: Path | None, paths: list[str] | None, hash_name: str | None) -> Policy:
     from dataclasses import replace
 
@@ -247,3 +284,6 @@ def _progress(doing: str) -> Iterator[Callable[[int], None] | None]:
     with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
         task = bar.add_task(f"{doing}: 0 paths")
         yield lambda paths: bar.update(task, description=f"{doing}: {paths:,} paths", refresh=True)
+
+
+fim_fleet.register(app)  # the fleet's view: hosts, changes, accept, request

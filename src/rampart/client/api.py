@@ -21,6 +21,9 @@ from rampart.audit.events import AuditEvent
 from rampart.client.config import mask
 from rampart.client.models import (
     CaInfo,
+    FimChange,
+    FimChangesPage,
+    FimHost,
     Finding,
     FindingsPage,
     FleetSummary,
@@ -111,6 +114,21 @@ class ImageFindingQuery:
         if self.fixable is not None:
             params.append(("fixable", "true" if self.fixable else "false"))
         return params
+
+
+@dataclass(frozen=True)
+class FimChangeQuery:
+    """The filters of ``GET /fim/changes``; empty fields are not sent."""
+
+    host: str | None = None
+    status: str = "open"
+    cause: str | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        params = [("status", self.status)]
+        return params + [
+            (name, value) for name, value in (("host", self.host), ("cause", self.cause)) if value
+        ]
 
 
 class ApiClient:
@@ -302,6 +320,46 @@ class ApiClient:
 
     def rematch(self) -> RematchResult:
         return RematchResult.from_json(self._call("POST", "/advisories/rematch"))
+
+    # --- file integrity ---------------------------------------------------------------------
+
+    def fim_hosts(self) -> list[FimHost]:
+        """Each visible host's latest file integrity check and its changes by cause."""
+        return list_of(self._call("GET", "/fim/hosts"), "fim hosts", FimHost.from_json)
+
+    def fim_changes_page(
+        self, query: FimChangeQuery, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> FimChangesPage:
+        params = [*query.params(), ("limit", str(limit)), ("offset", str(offset))]
+        return FimChangesPage.from_json(self._call("GET", "/fim/changes", params=params))
+
+    def fim_changes(self, query: FimChangeQuery, *, page_size: int = PAGE_SIZE) -> list[FimChange]:
+        """Every changed path matching ``query``, page after page (the ones needing review first)."""
+
+        def fetch(offset: int) -> tuple[int, Sequence[FimChange]]:
+            page = self.fim_changes_page(query, limit=page_size, offset=offset)
+            return page.total, page.items
+
+        return list(_every_page(fetch))
+
+    def accept_fim_changes(
+        self, host: str, reason: str, *, paths_b64: Sequence[str] = (), all_open: bool = False
+    ) -> list[FimChange]:
+        """Accept a host's changes (named by base64 of their paths, or every open one) in their state now."""
+        body: dict[str, object] = {"host": host, "reason": reason}
+        if all_open:
+            body["all_open"] = True
+        else:
+            body["paths_b64"] = list(paths_b64)
+        answer = self._call("POST", "/fim/changes/accept", json=body)
+        return list_of(answer, "accepted changes", FimChange.from_json)
+
+    def request_fim_check(self, host: str) -> str:
+        """Ask the host's agent to check its files now; returns the job id."""
+        answer = self._call("POST", f"/hosts/{_segment(host)}/fim/check", expect=(200, 202))
+        from rampart.client.shape import as_object
+
+        return as_object(answer, "fim check").text("job_id")
 
     # --- registries and images --------------------------------------------------------------
 

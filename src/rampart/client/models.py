@@ -619,6 +619,117 @@ class ImageFindingsPage:
 
 
 @dataclass(frozen=True)
+class FimHost:
+    """A host's latest file integrity check (``checked_at`` None before the first) and its changes."""
+
+    host_id: str
+    hostname: str
+    checked_at: datetime | None
+    baseline_created: str
+    baseline_digest: str
+    key_id: str
+    entries: int
+    unreadable: int
+    refused: str
+    open: dict[str, int]
+    accepted: int
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "fim host") -> FimHost:
+        r = as_object(value, what)
+        return cls(
+            r.text("host_id"),
+            r.text("hostname"),
+            r.opt_time("checked_at"),
+            r.text("baseline_created"),
+            r.text("baseline_digest"),
+            r.text("key_id"),
+            r.integer("entries"),
+            r.integer("unreadable"),
+            r.text("refused"),
+            r.counts("open"),
+            r.integer("accepted"),
+        )
+
+
+@dataclass(frozen=True)
+class FimAttribute:
+    """One attribute of a changed path, before and now, as display text."""
+
+    name: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class FimChange:
+    """One changed path of a host: ``path`` is escaped display text, ``path_b64`` the exact bytes."""
+
+    host_id: str
+    hostname: str
+    path: str
+    path_b64: str
+    change: str
+    cause: str
+    package: str | None
+    note: str | None
+    attributes: tuple[FimAttribute, ...]
+    fingerprint: str
+    status: str
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+    resolved_at: datetime | None
+    accepted_by: str | None
+    accepted_at: datetime | None
+    accepted_reason: str | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "fim change") -> FimChange:
+        r = as_object(value, what)
+        attributes = as_list(r.data.get("attributes"), f"{what}.attributes")
+        return cls(
+            r.text("host_id"),
+            r.text("hostname"),
+            r.text("path"),
+            r.text("path_b64"),
+            r.text("change"),
+            r.text("cause"),
+            r.opt_text("package"),
+            r.opt_text("note"),
+            tuple(_fim_attribute(a, f"{what}.attributes {i}") for i, a in enumerate(attributes)),
+            r.text("fingerprint"),
+            r.text("status"),
+            r.opt_time("first_seen_at"),
+            r.opt_time("last_seen_at"),
+            r.opt_time("resolved_at"),
+            r.opt_text("accepted_by"),
+            r.opt_time("accepted_at"),
+            r.opt_text("accepted_reason"),
+        )
+
+
+def _fim_attribute(value: object, what: str) -> FimAttribute:
+    r = as_object(value, what)
+    return FimAttribute(r.text("name"), r.text("before"), r.text("after"))
+
+
+@dataclass(frozen=True)
+class FimChangesPage:
+    """One page of ``GET /fim/changes``."""
+
+    total: int
+    items: tuple[FimChange, ...]
+
+    @classmethod
+    def from_json(cls, value: object) -> FimChangesPage:
+        r = as_object(value, "fim changes page")
+        items = as_list(r.data.get("items"), "fim changes page.items")
+        return cls(
+            r.integer("total"), tuple(FimChange.from_json(v, f"fim change {i}") for i, v in enumerate(items))
+        )
+
+
+@dataclass(frozen=True)
 class CaInfo:
     """``GET /ca``: the server's CA certificate and the digest the server claims for it."""
 

@@ -32,7 +32,18 @@ MAX_ERRORS = 10_000
 MAX_TEXT = 512
 MAX_PATH = 4096
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_TOP = {"schema", "id", "job_id", "collected_at", "baseline", "entries", "changes", "errors", "refused"}
+_TOP = {
+    "schema",
+    "id",
+    "job_id",
+    "collected_at",
+    "baseline",
+    "entries",
+    "changes",
+    "errors",
+    "refused",
+    "complete",
+}
 _BASELINE = {"created", "digest", "key_id"}
 _CHANGE = {"path_b64", "change", "cause", "package", "note", "attributes", "fingerprint"}
 _ATTRIBUTE = {"name", "before", "after"}
@@ -72,6 +83,7 @@ class FimResult:
     refused: str | None
     sha256: str
     size: int
+    complete: bool = True  # False when the agent had more changes or unreadable paths than one upload holds
 
 
 def fingerprint(change: Change) -> str:
@@ -100,6 +112,8 @@ def build_fim_result(
         "changes": [_change_document(change) for change in changes],
         "errors": [{"path_b64": _b64(path), "message": _safe(message)} for path, message in errors],
         "refused": None if refused is None else _safe(refused),
+        "complete": result is None
+        or (len(changes), len(errors)) == (len(result.changes), len(result.errors)),
     }
     return orjson.dumps(document)
 
@@ -145,7 +159,14 @@ def parse_fim_result(data: bytes) -> FimResult:
         refused=_optional(document.get("refused"), "refused"),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
+        complete=_flag(document["complete"], "complete"),
     )
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InventoryError(f"{where} must be true or false")
+    return value
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -223,14 +244,16 @@ def _baseline(value: object) -> dict[str, str]:
 
 
 def _path(value: object, where: str) -> bytes:
-    text = _text(value, where) if isinstance(value, str) and len(value) <= MAX_PATH * 2 else None
-    if text is None:
+    # not `_text`: a path's base64 is longer than MAX_TEXT; validate=True refuses every non-base64 character
+    if not isinstance(value, str) or len(value) > MAX_PATH * 2:
         raise InventoryError(f"{where} must be base64 of at most {MAX_PATH} bytes")
     try:
-        path = base64.b64decode(text, validate=True)
+        path = base64.b64decode(value, validate=True)
     except binascii.Error:
         raise InventoryError(f"{where} is not base64") from None
-    if not path.startswith(b"/") or b"\x00" in path or len(path) > MAX_PATH:
+    if len(path) > MAX_PATH:
+        raise InventoryError(f"{where} must be base64 of at most {MAX_PATH} bytes")
+    if not path.startswith(b"/") or b"\x00" in path:
         raise InventoryError(f"{where} must be an absolute path without NUL bytes")
     return path
 

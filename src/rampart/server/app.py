@@ -23,6 +23,7 @@ from rampart.server.routes import (
     audit,
     auth,
     enroll,
+    fim,
     findings,
     hosts,
     images,
@@ -54,6 +55,7 @@ ROUTERS = (
     sessions.router,
     registries.router,
     images.router,
+    fim.router,
 )
 
 

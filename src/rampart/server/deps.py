@@ -50,6 +50,9 @@ ACTION_SCOPES: Mapping[str, str] = {
     "session.root": "write",
     "session.read": "read",
     "recording.view": "read",
+    "fim.read": "read",
+    "fim.accept": "write",
+    "fim.check": "write",
 }
 
 

@@ -11,7 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from rampart.advisories.db import AdvisoryDB
+from rampart.audit.events import DetailValue
 from rampart.errors import RampartError
+from rampart.fleet.fimingest import ingest_fim
+from rampart.fleet.fimresult import parse_fim_result
 from rampart.fleet.ingest import ingest_inventory
 from rampart.fleet.inventory import parse_inventory
 from rampart.model import Advisory
@@ -51,6 +54,28 @@ def store_inventory(state: ServerState, host_id: str, result_id: str, data: byte
     return "stored" if outcome.stored else "duplicate"
 
 
+def store_fim(state: ServerState, host_id: str, result_id: str, data: bytes) -> Stored:
+    """Parse a file integrity result and bring the host's changes up to date; a refusal is audited as an alarm."""
+    try:
+        result = parse_fim_result(data)
+    except RampartError as error:
+        raise ResultRejected(error.message) from None
+    if result.id != result_id:
+        raise ResultRejected("the fim result id differs from the result id")
+    now = state.clock()
+    with state.session() as session:
+        outcome = ingest_fim(session, host_id, result, now)
+        host_store.mark_seen(session, host_id, now)
+    if outcome.stored and outcome.refused is not None:
+        details: dict[str, DetailValue] = {
+            "result": result.id,
+            "reason": outcome.refused,
+            "applied": outcome.applied,
+        }
+        state.audit.append(f"host:{host_id}", "fim.refused", f"host:{host_id}", "failure", details)
+    return "stored" if outcome.stored else "duplicate"
+
+
 class advisory_source:  # noqa: N801 - used as a context manager, like open()
     """Opens the advisory database when there is one, else matches nothing."""
 
@@ -68,4 +93,5 @@ class advisory_source:  # noqa: N801 - used as a context manager, like open()
 
 RESULT_HANDLERS: Mapping[str, Callable[[ServerState, str, str, bytes], Stored]] = {
     "inventory": store_inventory,
+    "fim": store_fim,
 }

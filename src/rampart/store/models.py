@@ -308,3 +308,48 @@ class ImageFindingRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FimStatusRow(Base):
+    """A host's latest applied file integrity check: when, against which baseline, and any refusal."""
+
+    __tablename__ = "fim_status"
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    baseline_created: Mapped[str] = mapped_column(String(TEXT), default="")
+    baseline_digest: Mapped[str] = mapped_column(String(TEXT), default="")
+    key_id: Mapped[str] = mapped_column(String(TEXT), default="")
+    entries: Mapped[int] = mapped_column(BigInteger, default=0)
+    unreadable: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[str] = mapped_column(Text, default="")
+
+
+class FimChangeRow(Base):
+    """One changed path of a host: what changed, why, and whether someone accepted the state it is in.
+
+    ``path_b64`` is base64 of the path's bytes and ``path`` its escaped display text. The key is the
+    SHA-256 of the bytes (``path_sha256``): a path's base64 can be 5,464 characters, more than a
+    PostgreSQL index entry holds. ``accepted_fingerprint`` is the state an acceptance covers: the change
+    stays accepted only in that state.
+    """
+
+    __tablename__ = "fim_changes"
+    __table_args__ = (Index("ix_fim_changes_status_host_id", "status", "host_id"),)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True)
+    path_sha256: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    path_b64: Mapped[str] = mapped_column(String(8192))
+    path: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(32))
+    package: Mapped[str | None] = mapped_column(String(TEXT))
+    note: Mapped[str | None] = mapped_column(String(TEXT))
+    attributes: Mapped[list[dict[str, str]]] = mapped_column(JSONText)
+    fingerprint: Mapped[str] = mapped_column(String(SHORT))
+    status: Mapped[str] = mapped_column(String(16))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(SHORT))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_reason: Mapped[str | None] = mapped_column(Text)
+    accepted_fingerprint: Mapped[str | None] = mapped_column(String(SHORT))

@@ -119,6 +119,26 @@ def _scan_registry(api: Api) -> Any:
     return api.call("POST", "/registries/hub/scan", api.admin_token)
 
 
+def _accept_fim_changes(api: Api) -> Any:
+    import uuid
+
+    from rampart.server.results import RESULT_HANDLERS
+    from unit.fleet.fim_samples import changed, fim_bytes
+
+    host_id = api.host("web-1")
+    result_id = str(uuid.uuid4())
+    data = fim_bytes([changed(b"/etc/passwd", 10)], api.clock.now, result_id=result_id)
+    RESULT_HANDLERS["fim"](api.state, host_id, result_id, data)
+    body = {"host": host_id, "all_open": True, "reason": "planned change"}
+    return api.call("POST", "/fim/changes/accept", api.admin_token, json=body)
+
+
+def _check_fim(api: Api) -> Any:
+    host_id = api.host("web-1")
+    api.connect_agent(host_id)
+    return api.call("POST", f"/hosts/{host_id}/fim/check", api.admin_token)
+
+
 # (method, path as routed) -> a successful call of it
 SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/auth/logout"): _logout,
@@ -140,6 +160,8 @@ SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/registries/{name}/repositories"): _add_repository,
     ("DELETE", "/registries/{name}/repositories/{repository:path}"): _remove_repository,
     ("POST", "/registries/{name}/scan"): _scan_registry,
+    ("POST", "/fim/changes/accept"): _accept_fim_changes,
+    ("POST", "/hosts/{host_ref}/fim/check"): _check_fim,
 }
 
 
