@@ -202,8 +202,11 @@ class AgentProcess:
         assert done.returncode == 0, done.stderr
         return done.stdout.split()[2].rstrip(";")
 
-    def start(self, scan_interval_minutes: int = 600, fim: tuple[Path, Path] | None = None) -> None:
-        """Run the daemon; ``fim`` = (baseline, verify key) turns on its file integrity checks."""
+    def start(
+        self, scan_interval_minutes: int = 600, fim: tuple[Path, Path] | None = None, fim_watch: bool = True
+    ) -> None:
+        """Run the daemon; ``fim`` = (baseline, verify key) turns on its file integrity checks (and its
+        real-time watch unless ``fim_watch`` is False)."""
         args = [
             "agent",
             "run",
@@ -218,6 +221,7 @@ class AgentProcess:
             args += ["--fim-interval", "0"]
         else:
             args += ["--fim-baseline", str(fim[0]), "--fim-verify-key", str(fim[1])]
+            args += [] if fim_watch else ["--no-fim-watch"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 rampart_command(*args, netns=self.netns),

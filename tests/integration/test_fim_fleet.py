@@ -1,6 +1,6 @@
 """File integrity across the fleet, end to end: a real server, a real agent checking its baseline, the CLI.
 
-The agent checks on start and on request; its changes reach the server as open findings; accepting one from
+The agent checks on start, on request, and soon after a change its watch notices; its changes reach the server as open findings; accepting one from
 the CLI is audited and holds while the file stays as accepted; a further change opens it again; a baseline
 edited on the host is reported to the server as refused (an alarm), never used.
 """
@@ -60,7 +60,7 @@ def test_agent_changes_reach_the_server_and_acceptance_is_audited(
     agent = AgentProcess(tmp_path / "agent", tmp_path)
     try:
         host_id = agent.enroll(server.url, server.join_token(admin), "web-1")
-        agent.start(fim=(watched["baseline"], watched["public"]))
+        agent.start(fim=(watched["baseline"], watched["public"]), fim_watch=False)  # checks on request only
         env = {"RAMPART_CONFIG": str(tmp_path / "client.json"), "RAMPART_PASSWORD": ADMIN_PASSWORD}
         ca = server.data_dir / "pki" / "ca.crt"
         assert (
@@ -98,6 +98,32 @@ def test_agent_changes_reach_the_server_and_acceptance_is_audited(
         assert any(e["action"] == "fim.refused" and e["outcome"] == "failure" for e in events)
     finally:
         agent.stop()
+
+
+def test_the_agent_watch_sends_a_change_without_being_asked(
+    server: Server, tmp_path: Path, watched: dict[str, Path]
+) -> None:
+    admin = server.login()
+    agent = AgentProcess(tmp_path / "agent", tmp_path)
+    try:
+        agent.enroll(server.url, server.join_token(admin), "web-1")
+        agent.start(fim=(watched["baseline"], watched["public"]))
+        env = {"RAMPART_CONFIG": str(tmp_path / "client.json"), "RAMPART_PASSWORD": ADMIN_PASSWORD}
+        ca = server.data_dir / "pki" / "ca.crt"
+        assert (
+            run_rampart("login", "--server", server.url, "--user", ADMIN, "--ca", ca, env=env).returncode == 0
+        )
+        first = wait_for(lambda: _checked(env), "the agent's first check")
+        assert sum(first["open"].values()) == 0
+        wait_for(lambda: "fim watch: reconciled" in agent.log.read_text(), "the agent's watch to start")
+
+        tool = str(watched["tree"] / "bin" / "tool")
+        Path(tool).chmod(0o4755)  # no `rampart fim request`, and the next scheduled check is an hour away
+        change = wait_for(lambda: _open(env, tool), "the chmod to reach the server")
+        assert {a["name"] for a in change["attributes"]} >= {"mode"}
+    finally:
+        agent.stop()
+    assert "Traceback" not in agent.log.read_text()
 
 
 def _checked(env: dict[str, str]) -> dict[str, Any] | None:

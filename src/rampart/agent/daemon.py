@@ -3,8 +3,10 @@
 Scans run whether or not the server is reachable: their results wait in the durable spool and
 are delivered when the link is back. Two schedules run side by side: the inventory scan, and the file
 integrity check once a baseline exists (`rampart fim init` on the host). A baseline that vanishes after
-the agent has seen it keeps its check scheduled, so the server hears of the loss as a refusal. The link
-reconnects with jittered exponential backoff; a revoked agent stops with an error (it must enroll again).
+the agent has seen it keeps its check scheduled, so the server hears of the loss as a refusal. Beside them,
+a real-time watch of the baseline's tree (`rampart.agent.fimwatch`) runs the fim check soon after a change.
+The link reconnects with jittered exponential backoff; a revoked agent stops with an error (it must enroll
+again).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import websockets
 from rampart import __version__
 from rampart.agent import protocol as p
 from rampart.agent.backoff import Backoff
+from rampart.agent.fimwatch import Debounced, FimWatch
 from rampart.agent.identity import AgentIdentity
 from rampart.agent.jobs import JOBS, JobContext, fim_paths
 from rampart.agent.session import LinkSession, handshake
@@ -48,7 +51,9 @@ class AgentSettings:
     """How the agent runs: where its state lives, what it scans, how often, and its spool bounds.
 
     ``fim_interval`` is in seconds (0 turns the scheduled file integrity check off); ``fim_baseline`` and
-    ``fim_verify_key`` default to `rampart fim`'s paths.
+    ``fim_verify_key`` default to `rampart fim`'s paths. ``fim_watch`` watches the baseline's tree (inotify)
+    once a baseline exists and runs the check soon after a change, at most once every
+    ``fim_watch_debounce`` seconds.
     """
 
     state_dir: Path
@@ -60,6 +65,8 @@ class AgentSettings:
     fim_baseline: Path | None = None
     fim_verify_key: Path | None = None
     fim_interval: float = 3600.0
+    fim_watch: bool = True
+    fim_watch_debounce: float = 5.0
 
 
 class Agent:
@@ -74,19 +81,23 @@ class Agent:
         self.spooled = asyncio.Event()
         self.scan_interval = settings.scan_interval or 6 * 3600.0
         self._job_lock = asyncio.Lock()
+        self.fim_trigger = Debounced(lambda: self.run_job("fim"), settings.fim_watch_debounce)
         self.sessions = SessionHost()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; raises AgentLinkError when the server revoked this host."""
+        watch, watch_stop = self.fim_watch(), asyncio.Event()
+        watching = [asyncio.create_task(watch.run(watch_stop))] if watch is not None else []
         scheduler = asyncio.create_task(self._schedule())
         linked = asyncio.create_task(self._keep_linked(stop))
         stopped = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({linked, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            watch_stop.set()  # the watcher stops itself (its watches and index released), not cancelled
             for task in (scheduler, linked, stopped):
                 task.cancel()
-            await asyncio.gather(scheduler, linked, stopped, return_exceptions=True)
+            await asyncio.gather(scheduler, linked, stopped, *watching, return_exceptions=True)
             await self.sessions.stop_all("the agent is stopping")
             self.spool.close()
         if linked.done() and not linked.cancelled() and linked.exception() is not None:
@@ -174,6 +185,8 @@ class Agent:
             log.warning("unknown job kind %r ignored", kind)
             return
         async with self._job_lock:
+            if kind == "fim":
+                self.fim_trigger.started()  # this check covers the changes noticed so far
             result = await asyncio.to_thread(runner, self._context(job_id))
             self._mark(kind)  # a full spool too: the next run waits its interval rather than looping
             try:
@@ -217,6 +230,14 @@ class Agent:
         if self.settings.fim_interval > 0 and self._fim_expected():
             intervals["fim"] = self.settings.fim_interval
         return intervals
+
+    def fim_watch(self) -> FimWatch | None:
+        """The real-time watch of the fim baseline's tree: when ``fim_watch`` is on and a baseline exists
+        (or did once: the watch then logs why it cannot start)."""
+        if not self.settings.fim_watch or not self._fim_expected():
+            return None
+        baseline, verify_key = fim_paths(self._context(None))
+        return FimWatch(baseline, verify_key, self.fim_trigger, self.settings.scan_workers)
 
     def _fim_expected(self) -> bool:
         """A baseline exists, or did once (its loss is reported rather than silently ending the checks)."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rampart.errors import FimError
 from rampart.fim.model import CheckResult
@@ -22,6 +23,9 @@ from rampart.fleet.fimresult import build_fim_result
 from rampart.fleet.inventory import build_inventory
 from rampart.inventory.collect import collect_inventory
 from rampart.target.factory import open_target
+
+if TYPE_CHECKING:
+    from rampart.fim.baseline import Baseline
 
 
 @dataclass(frozen=True)
@@ -87,14 +91,21 @@ def fim_job(context: JobContext) -> JobResult:
     return JobResult(result_id, "fim", payload)
 
 
-def _fim_check(baseline: Path, verify_key: Path, workers: int | None) -> tuple[CheckResult, dict[str, str]]:
-    """The check of a verified baseline and what names that baseline; `FimError` when none can be made."""
+def open_fim_baseline(baseline: Path, verify_key: Path) -> Baseline:
+    """The baseline, verified as `rampart fim check` verifies it; `FimError` when there is none to trust."""
     from rampart.fim import lifecycle
     from rampart.fim.signing import load_verifier
 
     if not (baseline.exists() or baseline.is_symlink()):
         raise FimError(f"no fim baseline at {baseline}: run `rampart fim init` on the host")
-    opened = lifecycle.open_verified(baseline, load_verifier(verify_key))
+    return lifecycle.open_verified(baseline, load_verifier(verify_key))
+
+
+def _fim_check(baseline: Path, verify_key: Path, workers: int | None) -> tuple[CheckResult, dict[str, str]]:
+    """The check of a verified baseline and what names that baseline; `FimError` when none can be made."""
+    from rampart.fim import lifecycle
+
+    opened = open_fim_baseline(baseline, verify_key)
     result = lifecycle.check(opened, full=False, workers=workers, progress=None, packages=True)
     about = {"created": opened.header.created, "digest": opened.digest, "key_id": opened.header.key_id}
     return result, about

@@ -81,9 +81,24 @@ def run(
         typer.Option(
             "--fim-interval",
             min=0,
-            help="Minutes between file integrity checks once a baseline exists (0: only on demand).",
+            help="Minutes between file integrity checks once a baseline exists (0: only on demand or change).",
         ),
     ] = 60,
+    fim_watch: Annotated[
+        bool,
+        typer.Option(
+            "--fim-watch/--no-fim-watch",
+            help="Watch the baseline's files (inotify) and check soon after a change (needs a baseline).",
+        ),
+    ] = True,
+    fim_watch_debounce: Annotated[
+        float,
+        typer.Option(
+            "--fim-watch-debounce",
+            min=0.0,
+            help="Seconds at least between two checks the watch asks for.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Keep the outbound link to the server, scan and check files on schedule and on demand, deliver results."""
     import asyncio
@@ -102,6 +117,8 @@ def run(
         fim_baseline=fim_baseline,
         fim_verify_key=fim_verify_key,
         fim_interval=fim_interval * 60.0,
+        fim_watch=fim_watch,
+        fim_watch_debounce=fim_watch_debounce,
     )
     identity = AgentIdentity.load(directory)
 

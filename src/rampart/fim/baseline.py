@@ -33,7 +33,7 @@ from rampart.fim.acceptance import append_acceptance as append_acceptance
 from rampart.fim.acceptance import read_acceptances as read_acceptances
 from rampart.fim.entrycodec import decode_entry, encode_entry
 from rampart.fim.model import Entry, HashName
-from rampart.fim.order import path_key
+from rampart.fim.order import SEPARATOR, path_key
 from rampart.fim.signing import KEY_ID_LENGTH, SIGNATURE_SIZE, Signer, Verifier
 
 MAGIC = b"RAMPART-FIM 1\n"
@@ -215,6 +215,48 @@ class Baseline:
             yield entry
         if count != self.header.entries:
             raise _refused(f"it holds {count} entries, its header says {self.header.entries}")
+
+    def lines(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every entry as ``(path_key, raw line)``, in canonical order, without decoding the usual line.
+
+        The path is read off a line that starts ``{"p":"/...`` up to the next quote (a path with a quote or
+        backslash in it is escaped there, and such a line is decoded instead, as is a ``p64`` one). The rest
+        of a line is not checked here: whoever uses it must either find it byte for byte equal to
+        `encode_entry` of an entry (so it is exactly what the codec writes) or decode it with `decode_line`.
+        Order and count are checked as in `entries`.
+        """
+        view = memoryview(self._content)[self._start :]
+        reader = zstandard.ZstdDecompressor().stream_reader(view, read_across_frames=True)
+        count, previous = 0, b""
+        for line in _lines(reader):
+            end = line.find(b'"', 6)
+            path = line[6:end]
+            if line[:7] != b'{"p":"/' or b"\\" in path:
+                path = _decode(line, count).path
+            key = path.replace(b"/", SEPARATOR)
+            if key <= previous:
+                raise _refused(f"entry {count + 1} is out of order")
+            previous = key
+            count += 1
+            yield key, line
+        if count != self.header.entries:
+            raise _refused(f"it holds {count} entries, its header says {self.header.entries}")
+
+
+def decode_line(key: bytes, line: bytes) -> Entry:
+    """The entry of a line from `Baseline.lines` (whose key was read off it); `BaselineRefused` if malformed."""
+    try:
+        entry = decode_entry(line)
+    except ValueError:
+        raise _refused(f"the entry of {shown_key(key)} is malformed") from None
+    if path_key(entry.path) != key:
+        raise _refused(f"the entry of {shown_key(key)} is malformed")
+    return entry
+
+
+def shown_key(key: bytes) -> str:
+    """A path key as (escaped) text, for a message."""
+    return repr(key.replace(SEPARATOR, b"/"))
 
 
 def _lines(reader: IO[bytes]) -> Iterator[bytes]:

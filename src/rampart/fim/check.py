@@ -2,17 +2,21 @@
 
 The walk uses the baseline's hash algorithm whatever the policy says (digests of two algorithms never
 compare). Without ``full``, a file whose size, mtime, ctime, inode and device match the baseline keeps its
-baseline digest (`QuickReuse`); the baseline is streamed twice, once for reuse and once for the comparison,
-so memory stays bounded whatever its size. Entries that could not be read fully become ``errors``.
+baseline digest (`LineReuse`). The baseline's lines are read once for both the reuse and the comparison (a
+tee: it holds only the lines between the walk's lead and the comparison, bounded by the walk's own lead),
+so memory stays bounded whatever the baseline's size; a line is decoded only when it differs from the
+encoding of the entry now (`compare_lines`). Entries that could not be read fully become
+``errors``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 from rampart.fim.baseline import Baseline
-from rampart.fim.compare import QuickReuse, compare
+from rampart.fim.compare import LineReuse, compare_lines
 from rampart.fim.model import CheckResult, Entry
 from rampart.fim.policy import Policy
 from rampart.fim.walk import walk
@@ -46,10 +50,11 @@ def check(
     """Compare the tree now with `baseline` (already verified by `open_baseline`)."""
     notes = _notes(baseline, policy)
     policy = dataclasses.replace(policy, hash=baseline.header.hash)
-    reuse = None if full else QuickReuse(baseline.entries())
+    for_reuse, for_compare = itertools.tee(baseline.lines())  # read once, buffered only by the lag
+    reuse = None if full else LineReuse(for_reuse)
     tally = _Tally()
     now = tally.watch(walk(policy, reuse=reuse, workers=workers, progress=progress))
-    changes = tuple(compare(baseline.entries(), now, policy))
+    changes = tuple(compare_lines(for_compare, now, policy, reuse))
     return CheckResult(
         changes=changes,
         errors=tuple(tally.errors),

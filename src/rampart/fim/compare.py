@@ -9,10 +9,14 @@ UTC with nanoseconds, digests hex. `QuickReuse` lets a walk reuse baseline diges
 
 from __future__ import annotations
 
+import binascii
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from rampart.errors import FimError
+from rampart.fim.baseline import decode_line
+from rampart.fim.entrycodec import encode_entry
 from rampart.fim.model import Attr, AttrChange, Change, ChangeKind, Entry, Kind
 from rampart.fim.order import path_key
 from rampart.fim.policy import Policy
@@ -20,6 +24,8 @@ from rampart.fim.policy import Policy
 Check = Callable[[Entry, Entry], AttrChange | None]
 _TYPE_ONLY = frozenset({Attr.TYPE})
 _NS = 1_000_000_000
+
+Line = tuple[bytes, bytes]  # a baseline entry as its path key and its raw line (`Baseline.lines`)
 
 
 def compare(baseline: Iterable[Entry], now: Iterable[Entry], policy: Policy) -> Iterator[Change]:
@@ -41,8 +47,46 @@ def compare(baseline: Iterable[Entry], now: Iterable[Entry], policy: Policy) -> 
             before, after = next(old, None), next(new, None)
 
 
-def _ordered(entries: Iterable[Entry], side: str) -> Iterator[tuple[tuple[bytes, ...], Entry]]:
-    previous: tuple[bytes, ...] | None = None
+def compare_lines(
+    baseline: Iterable[Line], now: Iterable[Entry], policy: Policy, reused: LineReuse | None = None
+) -> Iterator[Change]:
+    """`compare` with the baseline as raw lines (`Baseline.lines`): a line byte for byte equal to the encoding
+    of the entry now is no change (the codec is one to one), so only the lines that differ are decoded.
+    ``reused``: the `LineReuse` the walk used, which already knows some entries equal their lines."""
+    old, new = iter(baseline), _ordered(now, "tree")
+    known = reused.same if reused is not None else deque()
+    before, after = next(old, None), next(new, None)
+    watched = _Watched(policy)
+    while before is not None or after is not None:
+        if before is not None and (after is None or before[0] < after[0]):
+            entry = decode_line(*before)
+            yield Change(entry.path, ChangeKind.REMOVED, before=entry)
+            before = next(old, None)
+        elif after is not None and (before is None or after[0] < before[0]):
+            yield Change(after[1].path, ChangeKind.ADDED, after=after[1])
+            after = next(new, None)
+        elif before is not None and after is not None:
+            change = _line_diff(before, after[1], known, watched)
+            if change is not None:
+                yield change
+            before, after = next(old, None), next(new, None)
+
+
+def _line_diff(
+    before: Line, entry: Entry, known: deque[tuple[Entry, bytes]], watched: _Watched
+) -> Change | None:
+    while known and known[0][1] < before[0]:  # an entry the walk reused for but never produced
+        known.popleft()
+    if known and known[0][0] is entry:
+        known.popleft()
+        return None
+    if encode_entry(entry) == before[1]:
+        return None
+    return diff(decode_line(*before), entry, watched)
+
+
+def _ordered(entries: Iterable[Entry], side: str) -> Iterator[tuple[bytes, Entry]]:
+    previous: bytes | None = None
     for entry in entries:
         key = path_key(entry.path)
         if previous is not None and key <= previous:
@@ -168,5 +212,55 @@ class QuickReuse:
         return old.digest
 
 
+def _digest_tail(line: bytes, start: int) -> bytes | None:
+    """The digest when ``line[start:]`` is ``,"h":"<lowercase hex>"}`` (exactly as the codec writes it)."""
+    if line[start : start + 6] != b',"h":"' or line[-2:] != b'"}':
+        return None
+    text = line[start + 6 : -2]
+    try:
+        digest = binascii.unhexlify(text)
+    except binascii.Error:
+        return None
+    return digest if digest.hex().encode("ascii") == text else None
+
+
 def _stat_key(entry: Entry) -> tuple[int, int, int, int, int]:
     return entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode, entry.dev
+
+
+class LineReuse:
+    """`QuickReuse` over raw baseline lines (`Baseline.lines`): the usual file's line is not decoded, its
+    numbers are compared as the bytes the codec writes for them.
+
+    A line that is the encoding of the entry now (without digest) followed by only a digest has the same
+    size, mtime, ctime, inode and device (and every other number): its digest is reused, and the entry with
+    that digest is then exactly the line; such entries are kept in ``same`` (in order, until `compare_lines`
+    takes them) so the comparison need not encode them again. Any other line is decoded and judged as
+    `QuickReuse` does.
+    """
+
+    def __init__(self, baseline: Iterable[Line]) -> None:
+        self._lines = iter(baseline)
+        self._current = next(self._lines, None)
+        self.same: deque[tuple[Entry, bytes]] = deque()
+        self.hits = 0
+
+    def __call__(self, entry: Entry) -> bytes | None:
+        key = path_key(entry.path)
+        while self._current is not None and self._current[0] < key:
+            self._current = next(self._lines, None)
+        if self._current is None or self._current[0] != key or entry.kind is not Kind.FILE:
+            return None
+        line = self._current[1]
+        head = encode_entry(entry)[:-1]
+        if entry.digest is None and line.startswith(head):
+            digest = _digest_tail(line, len(head))
+            if digest is not None:
+                self.hits += 1
+                self.same.append((entry, key))
+                return digest
+        old = decode_line(key, line)
+        if old.digest is None or old.kind is not Kind.FILE or _stat_key(old) != _stat_key(entry):
+            return None
+        self.hits += 1
+        return old.digest

@@ -13,7 +13,7 @@ import orjson
 
 from rampart.fim.baseline import Baseline
 from rampart.fim.model import Entry
-from rampart.fim.order import path_key
+from rampart.fim.order import at_or_below, path_key
 from rampart.report.escape import shown_bytes, unambiguous_text
 
 
@@ -37,7 +37,7 @@ def _selected(entries: Iterator[Entry], below: bytes | None) -> Iterator[Entry]:
         return
     prefix = path_key(below.rstrip(b"/") or b"/")
     for entry in entries:
-        if path_key(entry.path)[: len(prefix)] == prefix:
+        if at_or_below(path_key(entry.path), prefix):
             yield entry
 
 

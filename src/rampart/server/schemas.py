@@ -204,9 +204,9 @@ class PackageOut(BaseModel):
     source_name: str | None = None
 
 
-class FindingOut(BaseModel):
-    host_id: str
-    hostname: str
+class VulnerabilityOut(BaseModel):
+    """What a host's and an image's findings share: the package, the advisory, when it was seen."""
+
     ecosystem: str
     package: str
     version: str
@@ -224,6 +224,11 @@ class FindingOut(BaseModel):
     @classmethod
     def _severity_name(cls, value: object) -> object:
         return value.name if isinstance(value, Severity) else value
+
+
+class FindingOut(VulnerabilityOut):
+    host_id: str
+    hostname: str
 
 
 class FindingPage(BaseModel):
@@ -355,27 +360,10 @@ class ImagePackageOut(PackageOut):
     location: str
 
 
-class ImageFindingOut(BaseModel):
+class ImageFindingOut(VulnerabilityOut):
     image_id: str
     reference: str
-    ecosystem: str
-    package: str
-    version: str
     layer: str
-    vulnerability_id: str
-    aliases: list[str]
-    severity: str
-    fixed_versions: list[str]
-    summary: str
-    status: Literal["open", "fixed"]
-    first_seen_at: datetime
-    last_seen_at: datetime
-    fixed_at: datetime | None
-
-    @field_validator("severity", mode="before")
-    @classmethod
-    def _severity_name(cls, value: object) -> object:
-        return value.name if isinstance(value, Severity) else value
 
 
 class ImageFindingPage(BaseModel):

@@ -43,6 +43,22 @@ exclude:
 """
 
 
+def test_path_key_order_is_the_component_order() -> None:
+    import random
+
+    from rampart.fim.order import at_or_below
+
+    chooser = random.Random(7)
+    alphabet = [b"a", b"b", b"-", b".", b"\xff", b"/", b" ", b"0"]
+    paths = [
+        b"/" + b"".join(chooser.choice(alphabet) for _ in range(chooser.randint(1, 8))) for _ in range(3000)
+    ]
+    paths = [p.rstrip(b"/") or b"/" for p in paths if b"//" not in p]
+    assert sorted(paths, key=path_key) == sorted(paths, key=lambda p: tuple(p.split(b"/")))
+    assert at_or_below(path_key(b"/a/b"), path_key(b"/a")) and at_or_below(path_key(b"/a"), path_key(b"/a"))
+    assert not at_or_below(path_key(b"/ab"), path_key(b"/a")) and at_or_below(path_key(b"/x"), path_key(b"/"))
+
+
 def test_path_key_orders_a_directory_right_before_its_children() -> None:
     paths = [b"/a.b", b"/a/z", b"/a", b"/a/b/c", b"/", b"/a-b", b"/a/b"]
     assert sorted(paths, key=path_key) == [b"/", b"/a", b"/a/b", b"/a/b/c", b"/a/z", b"/a-b", b"/a.b"]
