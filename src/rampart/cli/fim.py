@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -271,19 +271,11 @@ def _report(result: CheckResult, only_review: bool, strict: bool, output: Output
     emit(render_fim_table(result, shown, width=width(), color=colour()))
 
 
-@contextmanager
-def _progress(doing: str) -> Iterator[Callable[[int], None] | None]:
+def _progress(doing: str) -> AbstractContextManager[Callable[[int], None] | None]:
     """A path count on stderr while the tree is walked, when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rampart.cli.scan import counting
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
-        task = bar.add_task(f"{doing}: 0 paths")
-        yield lambda paths: bar.update(task, description=f"{doing}: {paths:,} paths", refresh=True)
+    return counting(doing, "paths")
 
 
 fim_fleet.register(app)  # the fleet's view: hosts, changes, accept, request

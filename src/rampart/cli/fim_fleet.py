@@ -140,14 +140,9 @@ def request_command(
     output: FormatOption = OutputFormat.AUTO,
 ) -> None:
     """Ask a host's agent to check its files against its baseline now."""
-    from rampart.cli.hosts import resolve_host
+    from rampart.cli.hosts import emit_job_requested, resolve_host
 
     with open_client(server, token) as client:
         host_id = resolve_host(client, host)
         job_id = client.request_fim_check(host_id)
-    if wants_json(output):
-        emit_json({"host_id": host_id, "job_id": job_id})
-    else:
-        from rampart.report.escape import safe_text
-
-        emit(f"file integrity check requested for {host_id}: job {safe_text(job_id)}\n")
+    emit_job_requested("file integrity check", host_id, job_id, output)

@@ -136,12 +136,17 @@ def scan_command(
     with open_client(server, token) as client:
         host_id = resolve_host(client, host)
         job_id = client.scan_host(host_id)
+    emit_job_requested("scan", host_id, job_id, output)
+
+
+def emit_job_requested(what: str, host_id: str, job_id: str, output: OutputFormat) -> None:
+    """Say that a host's agent was asked for a job: JSON when asked or piped, one line otherwise."""
     if wants_json(output):
         emit_json({"host_id": host_id, "job_id": job_id})
     else:
         from rampart.report.escape import safe_text
 
-        emit(f"scan requested for {host_id}: job {safe_text(job_id)}\n")
+        emit(f"{what} requested for {host_id}: job {safe_text(job_id)}\n")
 
 
 @app.command("packages")

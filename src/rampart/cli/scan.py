@@ -224,9 +224,16 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 @contextmanager
 def progress_bar(settings: Settings) -> Iterator[Callable[[int], None] | None]:
-    """A file count on stderr when interactive; nothing when piped.
+    """A file count on stderr when interactive; nothing when piped."""
+    with counting("scanning", "files") as progress:
+        yield progress
 
-    Refreshed from the scan's own thread (no refresh thread), so the walk may fork worker processes.
+
+@contextmanager
+def counting(doing: str, unit: str) -> Iterator[Callable[[int], None] | None]:
+    """``doing: N unit`` with a spinner on stderr when it is a terminal; nothing when piped.
+
+    Refreshed from the caller's own thread (no refresh thread), so the work may fork worker processes.
     """
     if not sys.stderr.isatty():
         yield None
@@ -236,8 +243,8 @@ def progress_bar(settings: Settings) -> Iterator[Callable[[int], None] | None]:
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
-        task = bar.add_task("scanning: 0 files")
-        yield lambda files: bar.update(task, description=f"scanning: {files:,} files", refresh=True)
+        task = bar.add_task(f"{doing}: 0 {unit}")
+        yield lambda count: bar.update(task, description=f"{doing}: {count:,} {unit}", refresh=True)
 
 
 def _write_report(

@@ -285,22 +285,25 @@ class Finding:
     @classmethod
     def from_json(cls, value: object, what: str = "finding") -> Finding:
         r = as_object(value, what)
-        return cls(
-            r.text("host_id"),
-            r.text("hostname"),
-            r.text("ecosystem"),
-            r.text("package"),
-            r.text("version"),
-            r.text("vulnerability_id"),
-            r.texts("aliases", optional=True),
-            _severity(r),
-            r.texts("fixed_versions", optional=True),
-            r.opt_text("summary") or "",
-            r.text("status"),
-            r.opt_time("first_seen_at"),
-            r.opt_time("last_seen_at"),
-            r.opt_time("fixed_at"),
-        )
+        return cls(host_id=r.text("host_id"), hostname=r.text("hostname"), **_vulnerability_fields(r))
+
+
+def _vulnerability_fields(r: Reader) -> dict[str, Any]:
+    """What a host's and an image's findings share: the package, the advisory, when it was seen."""
+    return {
+        "ecosystem": r.text("ecosystem"),
+        "package": r.text("package"),
+        "version": r.text("version"),
+        "vulnerability_id": r.text("vulnerability_id"),
+        "aliases": r.texts("aliases", optional=True),
+        "severity": _severity(r),
+        "fixed_versions": r.texts("fixed_versions", optional=True),
+        "summary": r.opt_text("summary") or "",
+        "status": r.text("status"),
+        "first_seen_at": r.opt_time("first_seen_at"),
+        "last_seen_at": r.opt_time("last_seen_at"),
+        "fixed_at": r.opt_time("fixed_at"),
+    }
 
 
 def _severity(r: Reader) -> Severity:
@@ -583,21 +586,10 @@ class ImageFinding:
     def from_json(cls, value: object, what: str = "image finding") -> ImageFinding:
         r = as_object(value, what)
         return cls(
-            r.text("image_id"),
-            r.text("reference"),
-            r.text("ecosystem"),
-            r.text("package"),
-            r.text("version"),
-            r.opt_text("layer") or "",
-            r.text("vulnerability_id"),
-            r.texts("aliases", optional=True),
-            _severity(r),
-            r.texts("fixed_versions", optional=True),
-            r.opt_text("summary") or "",
-            r.text("status"),
-            r.opt_time("first_seen_at"),
-            r.opt_time("last_seen_at"),
-            r.opt_time("fixed_at"),
+            image_id=r.text("image_id"),
+            reference=r.text("reference"),
+            layer=r.opt_text("layer") or "",
+            **_vulnerability_fields(r),
         )
 
 

@@ -80,32 +80,18 @@ def _csv(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _row(finding: Finding) -> list[str]:
-    return [
-        finding.host_id,
-        finding.hostname,
-        finding.ecosystem,
-        finding.package,
-        finding.version,
-        finding.vulnerability_id,
-        " ".join(finding.aliases),
-        finding.severity.name,
-        " ".join(finding.fixed_versions),
-        finding.status,
-        _time(finding.first_seen_at),
-        _time(finding.last_seen_at),
-        _time(finding.fixed_at),
-        finding.summary,
-    ]
+    package = [finding.ecosystem, finding.package, finding.version]
+    return [finding.host_id, finding.hostname, *package, *_advisory_cells(finding)]
 
 
 def _image_row(finding: ImageFinding) -> list[str]:
+    package = [finding.ecosystem, finding.package, finding.version, finding.layer]
+    return [finding.image_id, finding.reference, *package, *_advisory_cells(finding)]
+
+
+def _advisory_cells(finding: Finding | ImageFinding) -> list[str]:
+    """The cells both kinds of finding share, from the vulnerability id to the summary."""
     return [
-        finding.image_id,
-        finding.reference,
-        finding.ecosystem,
-        finding.package,
-        finding.version,
-        finding.layer,
         finding.vulnerability_id,
         " ".join(finding.aliases),
         finding.severity.name,

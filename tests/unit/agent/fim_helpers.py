@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+from rampart.agent.daemon import Agent, AgentSettings
+from rampart.agent.identity import AgentIdentity
 from rampart.fim import lifecycle
 from rampart.fim.model import HashName
 from rampart.fim.policy import BUILTIN_GROUPS, Policy, Rule
@@ -35,3 +40,31 @@ def make_fim_host(tmp_path: Path) -> FimHost:
     baseline.parent.mkdir()
     lifecycle.init(baseline, policy, load_signer(keys / "fim.key"), workers=0, progress=None)
     return FimHost(tree, baseline, keys / "fim.key", keys / "fim.pub")
+
+
+@contextmanager
+def agent_factory(tmp_path: Path, host: FimHost, **defaults: object) -> Iterator[Callable[..., Agent]]:
+    """``make(**overrides)`` -> an Agent (no link) checking ``host``'s baseline; spools closed afterwards."""
+    agents: list[Agent] = []
+
+    def make(**overrides: object) -> Agent:
+        (tmp_path / "state").mkdir(exist_ok=True)
+        (tmp_path / "root").mkdir(exist_ok=True)
+        options: dict[str, object] = {
+            "root": tmp_path / "root",
+            "scan_interval": 6 * 3600.0,
+            "scan_workers": 0,
+            "fim_baseline": host.baseline,
+            "fim_verify_key": host.verify_key,
+            **defaults,
+            **overrides,
+        }
+        settings = AgentSettings(tmp_path / "state", **options)  # type: ignore[arg-type]
+        agents.append(Agent(settings, cast(AgentIdentity, object())))
+        return agents[-1]
+
+    try:
+        yield make
+    finally:
+        for agent in agents:
+            agent.spool.close()

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from rampart.agent import protocol as p
-from rampart.agent.daemon import FIM_SEEN_FILE, LAST_FIM_FILE, LAST_SCAN_FILE, Agent, AgentSettings, next_due
-from rampart.agent.identity import AgentIdentity
+from rampart.agent.daemon import FIM_SEEN_FILE, LAST_FIM_FILE, LAST_SCAN_FILE, Agent, next_due
 from rampart.fleet.fimresult import parse_fim_result
-from unit.agent.fim_helpers import FimHost, make_fim_host
+from unit.agent.fim_helpers import FimHost, agent_factory, make_fim_host
 
 HOUR = 3600.0
 
@@ -26,27 +24,8 @@ def host(tmp_path: Path) -> FimHost:
 
 @pytest.fixture
 def make_agent(tmp_path: Path, host: FimHost) -> Iterator[Callable[..., Agent]]:
-    agents: list[Agent] = []
-
-    def make(**overrides: object) -> Agent:
-        (tmp_path / "state").mkdir(exist_ok=True)
-        (tmp_path / "root").mkdir(exist_ok=True)
-        options: dict[str, object] = {
-            "root": tmp_path / "root",
-            "scan_interval": 6 * HOUR,
-            "scan_workers": 0,
-            "fim_baseline": host.baseline,
-            "fim_verify_key": host.verify_key,
-        }
-        options.update(overrides)
-        settings = AgentSettings(tmp_path / "state", **options)  # type: ignore[arg-type]
-        agent = Agent(settings, cast(AgentIdentity, object()))
-        agents.append(agent)
-        return agent
-
-    yield make
-    for agent in agents:
-        agent.spool.close()
+    with agent_factory(tmp_path, host) as make:
+        yield make
 
 
 def spooled(agent: Agent) -> list[tuple[str, bytes]]:

@@ -13,11 +13,10 @@ from typing import cast
 
 import pytest
 
-from rampart.agent.daemon import Agent, AgentSettings
+from rampart.agent.daemon import Agent
 from rampart.agent.fimwatch import FimWatch
-from rampart.agent.identity import AgentIdentity
 from rampart.fleet.fimresult import parse_fim_result
-from unit.agent.fim_helpers import FimHost, make_fim_host
+from unit.agent.fim_helpers import FimHost, agent_factory, make_fim_host
 
 HOUR = 3600.0
 DEADLINE = 60.0
@@ -30,28 +29,8 @@ def host(tmp_path: Path) -> FimHost:
 
 @pytest.fixture
 def make_agent(tmp_path: Path, host: FimHost) -> Iterator[Callable[..., Agent]]:
-    agents: list[Agent] = []
-
-    def make(**overrides: object) -> Agent:
-        (tmp_path / "state").mkdir(exist_ok=True)
-        (tmp_path / "root").mkdir(exist_ok=True)
-        options: dict[str, object] = {
-            "root": tmp_path / "root",
-            "scan_interval": 6 * HOUR,
-            "scan_workers": 0,
-            "fim_baseline": host.baseline,
-            "fim_verify_key": host.verify_key,
-            "fim_interval": 0.0,  # no scheduled check: every result comes from the watch
-        }
-        options.update(overrides)
-        settings = AgentSettings(tmp_path / "state", **options)  # type: ignore[arg-type]
-        agent = Agent(settings, cast(AgentIdentity, object()))
-        agents.append(agent)
-        return agent
-
-    yield make
-    for agent in agents:
-        agent.spool.close()
+    with agent_factory(tmp_path, host, fim_interval=0.0) as make:  # every result comes from the watch
+        yield make
 
 
 async def until(check: Callable[[], object], what: str) -> None:
