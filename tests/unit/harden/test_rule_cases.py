@@ -1,0 +1,73 @@
+"""Every shipped rule meets the cases written for it: each scenario built as a tree, each expected status found.
+
+Cases live in tests/fixtures/harden/cases/*.yml as ``cases: [{rule, pass, fail, na}, ...]``; each of pass, fail
+and na is one scenario (see fixture_root.py) or a list of them. A scenario may add ``evidence: text`` (a
+substring the result's evidence or reason must contain).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rampart.harden.context import Context
+from rampart.harden.engine import evaluate_rule
+from rampart.harden.model import Status
+from rampart.harden.ruleset import load_rules
+from unit.harden.fixture_root import build_view
+
+CASES_DIR = Path(__file__).parents[2] / "fixtures" / "harden" / "cases"
+EXPECTATIONS = ("pass", "fail", "na")
+RULES = load_rules()
+
+
+def _cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for path in sorted(CASES_DIR.glob("*.yml")):
+        for case in yaml.safe_load(path.read_text())["cases"]:
+            cases.append({**case, "file": path.name})
+    return cases
+
+
+CASES = _cases()
+
+
+def _scenarios() -> list[Any]:
+    params = []
+    for case in CASES:
+        for expected in EXPECTATIONS:
+            scenarios = case.get(expected) or []
+            for index, scenario in enumerate(scenarios if isinstance(scenarios, list) else [scenarios]):
+                params.append(pytest.param(case["rule"], expected, scenario, id=f"{case['rule']}-{expected}{index}"))
+    return params
+
+
+@pytest.mark.parametrize(("rule_id", "expected", "scenario"), _scenarios())
+def test_rule_meets_its_case(tmp_path: Path, rule_id: str, expected: str, scenario: dict[str, Any]) -> None:
+    rule = RULES.rules[rule_id]
+    view = build_view(tmp_path, scenario)
+    context = Context(view, {**rule.variables, **(scenario.get("variables") or {})})
+    outcome = evaluate_rule(rule, context)
+    shown = f"{outcome.status}: {outcome.reason} {outcome.evidence}"
+    assert outcome.status is Status(expected), shown
+    if "evidence" in scenario:
+        assert scenario["evidence"] in " ".join((outcome.reason, *outcome.evidence)), shown
+
+
+def test_shipped_rules_load_without_errors() -> None:
+    assert RULES.errors == []
+
+
+def test_every_rule_has_pass_fail_and_na_cases() -> None:
+    covered: dict[str, set[str]] = {}
+    for case in CASES:
+        covered.setdefault(case["rule"], set()).update(key for key in EXPECTATIONS if case.get(key))
+    missing = {rule: sorted(set(EXPECTATIONS) - covered.get(rule, set())) for rule in RULES.rules}
+    assert {rule: gaps for rule, gaps in missing.items() if gaps} == {}
+
+
+def test_cases_name_only_existing_rules() -> None:
+    assert sorted({case["rule"] for case in CASES} - set(RULES.rules)) == []
