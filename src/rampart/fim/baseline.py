@@ -12,6 +12,7 @@ then decoded from that copy, so the file cannot be swapped between verification 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import mmap
 import os
 import re
@@ -219,28 +220,48 @@ class Baseline:
     def lines(self) -> Iterator[tuple[bytes, bytes]]:
         """Every entry as ``(path_key, raw line)``, in canonical order, without decoding the usual line.
 
-        The path is read off a line that starts ``{"p":"/...`` up to the next quote (a path with a quote or
-        backslash in it is escaped there, and such a line is decoded instead, as is a ``p64`` one). The rest
-        of a line is not checked here: whoever uses it must either find it byte for byte equal to
-        `encode_entry` of an entry (so it is exactly what the codec writes) or decode it with `decode_line`.
-        Order and count are checked as in `entries`.
+        The key is read off the line by `line_key`. The rest of a line is not checked here: whoever uses it
+        must either find it byte for byte equal to `encode_entry` of an entry (so it is exactly what the codec
+        writes) or decode it with `decode_line`. Order and count are checked as in `entries`.
         """
+        previous = b""
+        for index, line in enumerate(self.raw_lines()):
+            key = line_key(line, index)
+            if key <= previous:
+                raise out_of_order(index)
+            previous = key
+            yield key, line
+
+    def raw_lines(self) -> Iterator[bytes]:
+        """Every entry's raw line, as stored; the count is checked at the end, the order is not: whoever uses
+        them checks it (as `lines` does with `line_key`)."""
+        return itertools.chain.from_iterable(self._counted())
+
+    def _counted(self) -> Iterator[list[bytes]]:
         view = memoryview(self._content)[self._start :]
         reader = zstandard.ZstdDecompressor().stream_reader(view, read_across_frames=True)
-        count, previous = 0, b""
-        for line in _lines(reader):
-            end = line.find(b'"', 6)
-            path = line[6:end]
-            if line[:7] != b'{"p":"/' or b"\\" in path:
-                path = _decode(line, count).path
-            key = path.replace(b"/", SEPARATOR)
-            if key <= previous:
-                raise _refused(f"entry {count + 1} is out of order")
-            previous = key
-            count += 1
-            yield key, line
+        count = 0
+        for lines in _chunks(reader):
+            count += len(lines)
+            yield lines
         if count != self.header.entries:
             raise _refused(f"it holds {count} entries, its header says {self.header.entries}")
+
+
+def line_key(line: bytes, index: int) -> bytes:
+    """The path key of a raw line (the ``index``-th): read off a line that starts ``{"p":"/...`` up to the
+    next quote (a path with a quote or backslash in it is escaped there, and such a line is decoded instead,
+    as is a ``p64`` one); `BaselineRefused` naming the entry if it must be decoded and is malformed."""
+    end = line.find(b'"', 6)
+    path = line[6:end]
+    if line[:7] != b'{"p":"/' or b"\\" in path:
+        path = _decode(line, index).path
+    return path.replace(b"/", SEPARATOR)
+
+
+def out_of_order(index: int) -> BaselineRefused:
+    """The refusal of a baseline whose ``index``-th entry is not after the one before it."""
+    return _refused(f"entry {index + 1} is out of order")
 
 
 def decode_line(key: bytes, line: bytes) -> Entry:
@@ -260,6 +281,12 @@ def shown_key(key: bytes) -> str:
 
 
 def _lines(reader: IO[bytes]) -> Iterator[bytes]:
+    for lines in _chunks(reader):
+        yield from lines
+
+
+def _chunks(reader: IO[bytes]) -> Iterator[list[bytes]]:
+    """The lines of the decompressed stream, a list of whole lines per chunk read."""
     tail = b""
     try:
         while chunk := reader.read(CHUNK):
@@ -267,7 +294,7 @@ def _lines(reader: IO[bytes]) -> Iterator[bytes]:
             tail = lines.pop()
             if len(tail) > MAX_LINE:
                 raise _refused("an entry line is longer than 1 MiB")
-            yield from lines
+            yield lines
     except zstandard.ZstdError:
         raise _refused("its entry stream is not valid zstd") from None
     if tail:

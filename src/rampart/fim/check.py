@@ -1,24 +1,25 @@
 """One check: walk the tree as the policy says, compare it with a verified baseline, collect what happened.
 
 The walk uses the baseline's hash algorithm whatever the policy says (digests of two algorithms never
-compare). Without ``full``, a file whose size, mtime, ctime, inode and device match the baseline keeps its
-baseline digest (`LineReuse`). The baseline's lines are read once for both the reuse and the comparison (a
-tee: it holds only the lines between the walk's lead and the comparison, bounded by the walk's own lead),
-so memory stays bounded whatever the baseline's size; a line is decoded only when it differs from the
-encoding of the entry now (`compare_lines`). Entries that could not be read fully become
-``errors``.
+compare). Without ``full``, the baseline's lines are read once by a `QuickLines` cursor shared by the walk
+and the comparison: a path whose line is exactly what it would be written as now is settled from its lstat
+alone (no entry, nothing hashed), a file whose size, mtime, ctime, inode and device match otherwise keeps its
+baseline digest, and only the lines the walk passed without settling are held (bounded by the walk's own
+lead), so memory stays bounded whatever the baseline's size. With ``full`` every file is hashed and
+compared by `compare_lines`. Either way a line is decoded only when it differs from the encoding of the
+entry now. Entries that could not be read fully become ``errors``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 from rampart.fim.baseline import Baseline
-from rampart.fim.compare import LineReuse, compare_lines
+from rampart.fim.compare import compare_lines
 from rampart.fim.model import CheckResult, Entry
 from rampart.fim.policy import Policy
+from rampart.fim.quick import QuickLines
 from rampart.fim.walk import walk
 
 
@@ -47,19 +48,24 @@ def check(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CheckResult:
-    """Compare the tree now with `baseline` (already verified by `open_baseline`)."""
+    """Compare the tree with `baseline` (already verified by `open_baseline`)."""
     notes = _notes(baseline, policy)
     policy = dataclasses.replace(policy, hash=baseline.header.hash)
-    for_reuse, for_compare = itertools.tee(baseline.lines())  # read once, buffered only by the lag
-    reuse = None if full else LineReuse(for_reuse)
     tally = _Tally()
-    now = tally.watch(walk(policy, reuse=reuse, workers=workers, progress=progress))
-    changes = tuple(compare_lines(for_compare, now, policy, reuse))
+    if full:
+        now = tally.watch(walk(policy, workers=workers, progress=progress))
+        changes = tuple(compare_lines(baseline.lines(), now, policy))
+        settled = reused = 0
+    else:
+        quick = QuickLines(baseline.raw_lines())
+        now = tally.watch(walk(policy, workers=workers, progress=progress, quick=quick))
+        changes = tuple(quick.changes(now, policy))
+        settled, reused = quick.settled, quick.reused
     return CheckResult(
         changes=changes,
         errors=tuple(tally.errors),
-        entries=tally.entries,
-        hashed=tally.digests - (reuse.hits if reuse is not None else 0),
+        entries=tally.entries + settled,
+        hashed=tally.digests - reused,
         baseline_created=baseline.header.created,
         notes=tuple(notes),
     )

@@ -9,9 +9,7 @@ UTC with nanoseconds, digests hex. `QuickReuse` lets a walk reuse baseline diges
 
 from __future__ import annotations
 
-import binascii
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from rampart.errors import FimError
@@ -30,9 +28,9 @@ Line = tuple[bytes, bytes]  # a baseline entry as its path key and its raw line 
 
 def compare(baseline: Iterable[Entry], now: Iterable[Entry], policy: Policy) -> Iterator[Change]:
     """Every difference between `baseline` and `now` (both strictly in canonical order), in that order."""
-    old, new = _ordered(baseline, "baseline"), _ordered(now, "tree")
+    old, new = ordered(baseline, "baseline"), ordered(now, "tree")
     before, after = next(old, None), next(new, None)
-    watched = _Watched(policy)
+    watched = Watched(policy)
     while before is not None or after is not None:
         if before is not None and (after is None or before[0] < after[0]):
             yield Change(before[1].path, ChangeKind.REMOVED, before=before[1])
@@ -47,16 +45,12 @@ def compare(baseline: Iterable[Entry], now: Iterable[Entry], policy: Policy) -> 
             before, after = next(old, None), next(new, None)
 
 
-def compare_lines(
-    baseline: Iterable[Line], now: Iterable[Entry], policy: Policy, reused: LineReuse | None = None
-) -> Iterator[Change]:
+def compare_lines(baseline: Iterable[Line], now: Iterable[Entry], policy: Policy) -> Iterator[Change]:
     """`compare` with the baseline as raw lines (`Baseline.lines`): a line byte for byte equal to the encoding
-    of the entry now is no change (the codec is one to one), so only the lines that differ are decoded.
-    ``reused``: the `LineReuse` the walk used, which already knows some entries equal their lines."""
-    old, new = iter(baseline), _ordered(now, "tree")
-    known = reused.same if reused is not None else deque()
+    of the entry now is no change (the codec is one to one), so only the lines that differ are decoded."""
+    old, new = iter(baseline), ordered(now, "tree")
     before, after = next(old, None), next(new, None)
-    watched = _Watched(policy)
+    watched = Watched(policy)
     while before is not None or after is not None:
         if before is not None and (after is None or before[0] < after[0]):
             entry = decode_line(*before)
@@ -66,26 +60,22 @@ def compare_lines(
             yield Change(after[1].path, ChangeKind.ADDED, after=after[1])
             after = next(new, None)
         elif before is not None and after is not None:
-            change = _line_diff(before, after[1], known, watched)
+            change = line_change(before, after[1], watched)
             if change is not None:
                 yield change
             before, after = next(old, None), next(new, None)
 
 
-def _line_diff(
-    before: Line, entry: Entry, known: deque[tuple[Entry, bytes]], watched: _Watched
-) -> Change | None:
-    while known and known[0][1] < before[0]:  # an entry the walk reused for but never produced
-        known.popleft()
-    if known and known[0][0] is entry:
-        known.popleft()
-        return None
+def line_change(before: Line, entry: Entry, watched: Watched) -> Change | None:
+    """The change between a baseline line and the entry now of its path; the line is decoded only when it
+    differs from the entry's encoding."""
     if encode_entry(entry) == before[1]:
         return None
     return diff(decode_line(*before), entry, watched)
 
 
-def _ordered(entries: Iterable[Entry], side: str) -> Iterator[tuple[bytes, Entry]]:
+def ordered(entries: Iterable[Entry], side: str) -> Iterator[tuple[bytes, Entry]]:
+    """Each entry with its path key; `FimError` when they are not strictly in canonical order."""
     previous: bytes | None = None
     for entry in entries:
         key = path_key(entry.path)
@@ -95,7 +85,7 @@ def _ordered(entries: Iterable[Entry], side: str) -> Iterator[tuple[bytes, Entry
         yield key, entry
 
 
-class _Watched:
+class Watched:
     """The attributes compared for a path: its rule's, ``growing`` dropped when ``size`` is watched too."""
 
     def __init__(self, policy: Policy) -> None:
@@ -193,7 +183,7 @@ class QuickReuse:
     order (a call out of order just answers None)."""
 
     def __init__(self, baseline: Iterable[Entry]) -> None:
-        self._entries = _ordered(baseline, "baseline")
+        self._entries = ordered(baseline, "baseline")
         self._current = next(self._entries, None)
         self.hits = 0
 
@@ -206,61 +196,12 @@ class QuickReuse:
         old = self._current[1]
         if old.digest is None or old.kind is not Kind.FILE or entry.kind is not Kind.FILE:
             return None
-        if _stat_key(old) != _stat_key(entry):
+        if stat_key(old) != stat_key(entry):
             return None
         self.hits += 1
         return old.digest
 
 
-def _digest_tail(line: bytes, start: int) -> bytes | None:
-    """The digest when ``line[start:]`` is ``,"h":"<lowercase hex>"}`` (exactly as the codec writes it)."""
-    if line[start : start + 6] != b',"h":"' or line[-2:] != b'"}':
-        return None
-    text = line[start + 6 : -2]
-    try:
-        digest = binascii.unhexlify(text)
-    except binascii.Error:
-        return None
-    return digest if digest.hex().encode("ascii") == text else None
-
-
-def _stat_key(entry: Entry) -> tuple[int, int, int, int, int]:
+def stat_key(entry: Entry) -> tuple[int, int, int, int, int]:
+    """What a quick check trusts to say a file's content is unchanged: size, mtime, ctime, inode, device."""
     return entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode, entry.dev
-
-
-class LineReuse:
-    """`QuickReuse` over raw baseline lines (`Baseline.lines`): the usual file's line is not decoded, its
-    numbers are compared as the bytes the codec writes for them.
-
-    A line that is the encoding of the entry now (without digest) followed by only a digest has the same
-    size, mtime, ctime, inode and device (and every other number): its digest is reused, and the entry with
-    that digest is then exactly the line; such entries are kept in ``same`` (in order, until `compare_lines`
-    takes them) so the comparison need not encode them again. Any other line is decoded and judged as
-    `QuickReuse` does.
-    """
-
-    def __init__(self, baseline: Iterable[Line]) -> None:
-        self._lines = iter(baseline)
-        self._current = next(self._lines, None)
-        self.same: deque[tuple[Entry, bytes]] = deque()
-        self.hits = 0
-
-    def __call__(self, entry: Entry) -> bytes | None:
-        key = path_key(entry.path)
-        while self._current is not None and self._current[0] < key:
-            self._current = next(self._lines, None)
-        if self._current is None or self._current[0] != key or entry.kind is not Kind.FILE:
-            return None
-        line = self._current[1]
-        head = encode_entry(entry)[:-1]
-        if entry.digest is None and line.startswith(head):
-            digest = _digest_tail(line, len(head))
-            if digest is not None:
-                self.hits += 1
-                self.same.append((entry, key))
-                return digest
-        old = decode_line(key, line)
-        if old.digest is None or old.kind is not Kind.FILE or _stat_key(old) != _stat_key(entry):
-            return None
-        self.hits += 1
-        return old.digest

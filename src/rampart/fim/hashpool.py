@@ -12,14 +12,16 @@ guard its entry point with ``if __name__ == "__main__"``.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import signal
 from collections import deque
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
 
 from rampart.fim.collect import Expect, hash_batch
 from rampart.fim.model import HashName
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 Result = tuple[bytes | None, str | None]
 
@@ -105,6 +107,8 @@ class HashPool:
 
 
 def _start(name: HashName) -> _Worker:
+    import multiprocessing  # only when files are hashed: a quick check of an unchanged tree never is
+
     context = multiprocessing.get_context("forkserver")
     ours, theirs = context.Pipe(duplex=True)
     process = context.Process(target=serve, args=(theirs, name.value), name="rampart-fim-hash", daemon=True)

@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -132,6 +132,14 @@ class Policy:
             if rule is not None or path in (b"/", b""):
                 return rule
             path = path.rpartition(b"/")[0] or b"/"
+
+    @cached_property
+    def excluded_test(self) -> Callable[[bytes], bool]:
+        """`excluded`, or the same answer as a plain set lookup when every exclude is a literal path (a walk
+        asks it of every path)."""
+        if self._pattern_globs is None and not self._regexes:
+            return self._literal_globs.__contains__
+        return self.excluded
 
     def excluded(self, path: bytes) -> bool:
         """Whether ``path`` itself matches an exclude (walks never go below an excluded directory)."""

@@ -5,7 +5,8 @@ does one ``lstat`` per path, never follows a symlink and stays on each root's fi
 reported, not entered, unless a rule names it). Regular files whose rule watches the hash get a digest: the
 ``reuse`` callback may answer it (a quick check reuses the baseline's digest of an unchanged file); the rest
 are hashed in batches by a process pool while the walk goes on, with a bounded number of batches in flight,
-and come back in order.
+and come back in order. In a quick check (``quick``, `QuickLines`), a path whose baseline line shows it
+unchanged is settled right after its ``lstat`` and produces no entry at all.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import os
 import stat
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING
 
 from rampart.fim.collect import read_entry, why
 from rampart.fim.hashpool import Batch, HashPool
 from rampart.fim.model import Attr, Entry, HashName, Kind
 from rampart.fim.policy import Policy, Rule
+
+if TYPE_CHECKING:
+    from rampart.fim.quick import QuickLines
 
 BATCH_FILES = 64
 BATCH_BYTES = 8 << 20
@@ -28,6 +33,7 @@ PROGRESS_EVERY = 1024
 
 Reuse = Callable[[Entry], bytes | None]  # a digest known for this entry (it must not keep the entry)
 Facts = Iterator[tuple[Entry, bool]]  # an entry without digest, and whether it wants one
+Same = Callable[[bytes, os.stat_result, frozenset[Attr]], bool]  # settled by a quick check: no entry
 
 
 def walk(
@@ -35,24 +41,31 @@ def walk(
     reuse: Reuse | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    quick: QuickLines | None = None,
 ) -> Generator[Entry, None, None]:
     """Every path under ``policy``'s roots (the roots too), excluded paths and what is below them left out.
 
     ``workers``: hashing processes (default: one per CPU; 0 hashes in this process). ``progress`` is called
-    with the number of entries produced so far, every `PROGRESS_EVERY` entries and at the end.
+    with the number of paths walked so far, every `PROGRESS_EVERY` entries and at the end. ``quick``: the
+    baseline lines of a quick check, which settle unchanged paths (those produce no entry) and answer
+    ``reuse``.
     """
     hashing = _Hashing(policy.hash, _cpus() if workers is None else workers)
     count = 0
+    if quick is not None:
+        reuse = quick
+        if progress is not None:
+            quick.progress = lambda n: progress(count + n)
     try:
-        for entry in hashing.digests(tree_facts(policy), reuse):
+        for entry in hashing.digests(tree_facts(policy, quick), reuse):
             yield entry
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(count)
+                progress(count + (quick.settled if quick is not None else 0))
     finally:
         hashing.close()
     if progress is not None:
-        progress(count)
+        progress(count + (quick.settled if quick is not None else 0))
 
 
 def _cpus() -> int:
@@ -62,10 +75,11 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def tree_facts(policy: Policy) -> Facts:
-    """The entries (no digests) of every root of ``policy``, in canonical order."""
+def tree_facts(policy: Policy, quick: QuickLines | None = None) -> Facts:
+    """The entries (no digests) of every root of ``policy``, in canonical order (but those ``quick``
+    settles)."""
     for root in policy.roots():
-        yield from _Walker(policy).run(root)
+        yield from _Walker(policy, quick).run(root)
 
 
 def _set_digest(entry: Entry, digest: bytes | None, error: str | None = None) -> Entry:
@@ -83,74 +97,93 @@ def _set_digest(entry: Entry, digest: bytes | None, error: str | None = None) ->
 class _Walker:
     """One depth-first walk from a root: a stack of (sorted names left, directory + "/", rule, device)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, quick: QuickLines | None) -> None:
         self.policy = policy
+        self.quick = quick
+        self.same: Same = quick.same if quick is not None else _never_same
         self.stack: list[tuple[Iterator[bytes], bytes, Rule, int]] = []
 
     def run(self, root: bytes) -> Facts:
-        """The root, then everything below it; the loop is the walk's hot path, kept flat on purpose."""
+        """The root, then everything below it."""
         st = _lstat(root)
         if isinstance(st, OSError):
             yield from _unreadable(root, st, Kind.DIR)
             return
-        rules, excluded, stack = self.policy.by_path, self.policy.excluded, self.stack
-        yield from self._visit(root, st, rules[root], st.st_dev)
+        yield from self._visit(root, st, self.policy.by_path[root], st.st_dev)
+        yield from self._descend()
+
+    def _descend(self) -> Facts:
+        """Everything below the directories on the stack: the walk's hot path, kept flat on purpose."""
+        rules, excluded, stack, same = self.policy.by_path, self.policy.excluded_test, self.stack, self.same
+        lstat = os.lstat
         while stack:
             names, prefix, rule, dev = stack[-1]
-            name = next(names, None)
-            if name is None:
-                stack.pop()
-                continue
-            path = prefix + name
-            if excluded(path):
-                yield from self._below(path)
-                continue
-            st = _lstat(path)
-            if isinstance(st, OSError):
-                yield from _unreadable(path, st, Kind.FILE)
-                continue
-            own = rules.get(path)
-            if own is not None:
-                rule, dev = own, st.st_dev  # a rule path starts afresh, on its own filesystem
-            if stat.S_ISDIR(st.st_mode):
-                yield from self._visit(path, st, rule, dev)
+            for name in names:
+                path = prefix + name
+                if excluded(path):
+                    yield from self._below(path)
+                    continue
+                try:
+                    st = lstat(path)
+                except OSError as exc:
+                    yield from _unreadable(path, exc, Kind.FILE)
+                    continue
+                if stat.S_ISDIR(st.st_mode) or path in rules:
+                    yield from self._visit(path, st, rule, dev)
+                    break  # its names first, if it was entered; then on with the names left here
+                if not same(path, st, rule.attrs):
+                    yield _fact(path, st, rule.attrs)
             else:
-                entry = read_entry(path, st, rule.attrs)
-                yield entry, entry.kind is Kind.FILE and Attr.HASH in rule.attrs
+                stack.pop()
 
     def _visit(self, path: bytes, st: os.stat_result, rule: Rule, dev: int) -> Facts:
-        entry = read_entry(path, st, rule.attrs)
-        if entry.kind is not Kind.DIR:
-            yield entry, entry.kind is Kind.FILE and Attr.HASH in rule.attrs
+        own = self.policy.by_path.get(path)
+        if own is not None:
+            rule, dev = own, st.st_dev  # a rule path starts afresh, on its own filesystem
+        if not stat.S_ISDIR(st.st_mode):
+            if not self.same(path, st, rule.attrs):
+                yield _fact(path, st, rule.attrs)
         elif st.st_dev != dev:
-            yield entry, False  # a mount point: another filesystem, not entered
+            yield read_entry(path, st, rule.attrs), False  # a mount point: another filesystem, not entered
             yield from self._below(path)
         else:
-            yield from self._enter(entry, rule, dev)
+            yield from self._enter(path, st, rule, dev)
 
-    def _enter(self, entry: Entry, rule: Rule, dev: int) -> Facts:
+    def _enter(self, path: bytes, st: os.stat_result, rule: Rule, dev: int) -> Facts:
+        """The directory (unless settled), then its names onto the stack; an error entry if unlistable."""
         try:
-            names = list_dir(entry.path, entry.dev, entry.inode)
+            names = list_dir(path, st.st_dev, st.st_ino)
         except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                return
-            replaced = exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ESTALE)
-            yield (
-                _set_digest(
-                    entry, None, "replaced while read" if replaced else why("cannot list directory", exc)
-                ),
-                False,
-            )
-            yield from self._below(entry.path)
+            if exc.errno != errno.ENOENT:
+                yield _set_digest(read_entry(path, st, rule.attrs), None, _list_error(exc)), False
+                yield from self._below(path)
             return
-        yield entry, False
-        prefix = entry.path if entry.path.endswith(b"/") else entry.path + b"/"
+        if not self.same(path, st, rule.attrs):
+            yield read_entry(path, st, rule.attrs), False
+        prefix = path if path.endswith(b"/") else path + b"/"
         self.stack.append((iter(names), prefix, rule, dev))
 
     def _below(self, path: bytes) -> Facts:
         """Rules below a directory the walk does not enter are still walked, from their own paths."""
         for nested in self.policy.rules_below(path):
-            yield from _Walker(self.policy).run(nested)
+            yield from _Walker(self.policy, self.quick).run(nested)
+
+
+def _fact(path: bytes, st: os.stat_result, attrs: frozenset[Attr]) -> tuple[Entry, bool]:
+    """The entry of a path that is not a directory, and whether it wants a digest."""
+    entry = read_entry(path, st, attrs)
+    return entry, entry.kind is Kind.FILE and Attr.HASH in attrs
+
+
+def _never_same(path: bytes, st: os.stat_result, attrs: frozenset[Attr]) -> bool:
+    """Without a quick check's baseline lines no path is settled."""
+    return False
+
+
+def _list_error(exc: OSError) -> str:
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ESTALE):
+        return "replaced while read"
+    return why("cannot list directory", exc)
 
 
 _GONE = (errno.ENOENT, errno.ENOTDIR)  # removed or replaced since it was listed
@@ -169,12 +202,11 @@ def list_dir(path: bytes, dev: int, inode: int) -> list[bytes]:
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != (dev, inode):
             raise OSError(errno.ESTALE, "replaced while read")
-        try:  # the descriptor's own directory, names as bytes (listdir of a descriptor gives str)
-            return sorted(os.listdir(b"/proc/self/fd/%d" % fd))  # noqa: PTH208 - bytes names
-        except FileNotFoundError:  # no /proc
-            return sorted(map(os.fsencode, os.listdir(fd)))  # noqa: PTH208 - a descriptor, not a path
+        names = os.listdir(fd)  # noqa: PTH208 - a descriptor, not a path
     finally:
         os.close(fd)
+    # a descriptor's names come as str: encoded back exactly (surrogateescape), all at once (no name has a NUL)
+    return sorted(os.fsencode("\0".join(names)).split(b"\0")) if names else []
 
 
 def _lstat(path: bytes) -> os.stat_result | OSError:

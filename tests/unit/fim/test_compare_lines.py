@@ -1,9 +1,11 @@
-"""Raw baseline lines against now: the same answers as decoded entries, decoding only the lines that differ."""
+"""Raw baseline lines against now: the same answers as decoded entries, decoding only the lines that differ;
+a quick check settling unchanged paths from their lstat alone."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from pathlib import Path
 
 import orjson
@@ -11,12 +13,15 @@ import pytest
 import zstandard
 
 from rampart.errors import BaselineRefused
+from rampart.fim import quick as quick_module
 from rampart.fim.baseline import MAGIC, SIGNED_CONTEXT, Baseline, open_baseline, write_baseline
-from rampart.fim.compare import LineReuse, QuickReuse, compare, compare_lines
+from rampart.fim.collect import KINDS
+from rampart.fim.compare import QuickReuse, compare, compare_lines
 from rampart.fim.entrycodec import decode_entry, encode_entry
 from rampart.fim.model import Attr, Entry, HashName, Kind
 from rampart.fim.order import path_key
 from rampart.fim.policy import Policy, Rule
+from rampart.fim.quick import QuickLines
 from rampart.fim.signing import Signer, Verifier, generate_keypair, load_signer
 
 from .test_baseline import header
@@ -73,6 +78,10 @@ def lines_of(entries: list[Entry]) -> list[tuple[bytes, bytes]]:
     return [(path_key(e.path), encode_entry(e)) for e in entries]
 
 
+def raw_lines(entries: list[Entry]) -> list[bytes]:
+    return [encode_entry(e) for e in entries]
+
+
 @pytest.mark.parametrize("index", range(len(varied())))
 def test_raw_line_equality_is_decoded_equality(index: int) -> None:
     base = varied()[index]
@@ -93,40 +102,89 @@ def test_compare_lines_says_what_compare_says(index: int) -> None:
     assert list(compare_lines(lines_of(fewer), base, POLICY)) == list(compare(fewer, base, POLICY))
 
 
+def stat_of(entry: Entry) -> os.stat_result:
+    """An lstat result saying what ``entry`` says."""
+    mode = {v: k for k, v in KINDS.items()}[entry.kind] | entry.mode
+    numbers = (mode, entry.inode, entry.dev, entry.nlink, entry.uid, entry.gid, entry.size, 0, 0, 0)
+    return os.stat_result(numbers, {"st_mtime_ns": entry.mtime_ns, "st_ctime_ns": entry.ctime_ns})
+
+
+def quick_walk(quick: QuickLines, tree: list[Entry]) -> list[Entry]:
+    """What a walk over ``tree`` hands on: the entries `QuickLines.same` does not settle, digests reused."""
+    out = []
+    for entry in tree:
+        if quick.same(entry.path, stat_of(entry), FULL):
+            continue
+        walked = dataclasses.replace(entry, digest=None)
+        digest = quick(walked) if walked.kind is Kind.FILE else None
+        out.append(dataclasses.replace(walked, digest=digest) if digest is not None else entry)
+    return out
+
+
 @pytest.mark.parametrize("index", range(len(varied())))
-def test_line_reuse_answers_what_quick_reuse_answers(index: int) -> None:
+def test_quick_lines_reuse_answers_what_quick_reuse_answers(index: int) -> None:
     base = varied()
     for now in variants(base[index]):
         if now.kind is not Kind.FILE:
             continue
         walked = dataclasses.replace(now, digest=None)
-        quick, raw = QuickReuse(iter(base)), LineReuse(lines_of(base))
+        quick, raw = QuickReuse(iter(base)), QuickLines(raw_lines(base))
         assert raw(dataclasses.replace(walked)) == quick(walked)
-        assert raw.hits == quick.hits
+        assert raw.reused == quick.hits
 
 
-def test_line_reuse_and_compare_lines_together_report_only_real_changes() -> None:
+def lstat_says(entry: Entry) -> tuple[object, ...]:
+    return (entry.kind, entry.mode, entry.uid, entry.gid, entry.size, entry.mtime_ns, entry.ctime_ns,
+            entry.inode, entry.dev, entry.nlink)  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(len(varied())))
+def test_quick_lines_say_what_compare_says_of_whatever_lstat_shows(index: int) -> None:
     base = varied()
-    reuse = LineReuse(lines_of(base))
-    tree = []
-    for entry in base:
-        walked = dataclasses.replace(entry, digest=None)
-        if walked.kind is Kind.FILE and (digest := reuse(walked)) is not None:
-            walked = dataclasses.replace(walked, digest=digest)
-        tree.append(walked)
-    assert [e.digest for e in tree] == [e.digest for e in base]
-    assert list(compare_lines(lines_of(base), tree, POLICY, reuse)) == list(compare(base, tree, POLICY))
-    assert not reuse.same
+    for now in variants(base[index]):
+        tree = [*base[:index], now, *base[index + 1 :]]
+        quick = QuickLines(raw_lines(base))
+        found = list(quick.changes(quick_walk(quick, tree), POLICY))
+        if lstat_says(now) != lstat_says(base[index]):
+            assert found == list(compare(base, tree, POLICY))
+        else:  # content, xattrs and the like behind an unchanged lstat (ctime too): trusted, as documented
+            assert all(change in list(compare(base, tree, POLICY)) for change in found)
+    fewer = base[:index] + base[index + 1 :]
+    for old, new in ((base, fewer), (fewer, base)):
+        quick = QuickLines(raw_lines(old))
+        assert list(quick.changes(quick_walk(quick, new), POLICY)) == list(compare(old, new, POLICY))
 
 
-def test_line_reuse_wants_the_exact_digest_form() -> None:
+def test_quick_lines_settle_plain_unchanged_paths_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = [e for e in varied() if e.kind is not Kind.LINK]
+    monkeypatch.setattr(quick_module, "decode_line", None)  # a decode would fail
+    quick = QuickLines(raw_lines(base))
+    settled = [e.path for e in base if quick.same(e.path, stat_of(e), FULL)]
+    assert settled == [b"/", b"/a"]  # not: odd names, errors, xattrs, ACL..., a watched file without digest
+
+
+def test_quick_lines_want_the_exact_digest_form() -> None:
     entry = Entry(b"/a", Kind.FILE, digest=b"\xab" * 32, **STAT)
-    line = encode_entry(entry)
-    upper = line.replace(b"ab" * 32, b"AB" * 32)
-    walked = dataclasses.replace(entry, digest=None)
-    reuse = LineReuse([(path_key(b"/a"), upper)])
-    assert reuse(walked) == b"\xab" * 32  # decoded and judged as QuickReuse does
-    assert not reuse.same  # but not taken for the same bytes
+    upper = encode_entry(entry).replace(b"ab" * 32, b"AB" * 32)
+    quick = QuickLines([upper])
+    assert not quick.same(b"/a", stat_of(entry), FULL)  # not taken for the same bytes
+    assert quick(dataclasses.replace(entry, digest=None)) == b"\xab" * 32  # but decoded and judged
+
+
+def test_quick_lines_never_take_a_path_that_needs_escaping_for_a_plain_one() -> None:
+    tricky = Entry(b"/a\\b", Kind.FILE, digest=b"\x01" * 32, **STAT)  # its line says /a\\\\b
+    line = encode_entry(tricky)
+    assert b'"/a\\\\b"' in line
+    impostor = dataclasses.replace(tricky, path=b"/a\\\\b")  # the line's text, read as a path
+    assert not QuickLines([line]).same(impostor.path, stat_of(impostor), FULL)
+
+
+def test_quick_lines_refuse_lines_out_of_order() -> None:
+    lines = raw_lines(varied())
+    quick = QuickLines([lines[0], lines[2], lines[1]])
+    assert quick.same(b"/", stat_of(varied()[0]), FULL)
+    with pytest.raises(BaselineRefused, match="entry 3 is out of order"):
+        list(quick.changes([], POLICY))
 
 
 # --- Baseline.lines: keys read off the lines, order and count checked, odd lines decoded -------------------
