@@ -15,6 +15,7 @@ from rampart.cli import (
     db,
     fim,
     findings,
+    harden,
     hosts,
     images,
     login,
@@ -54,6 +55,7 @@ app.add_typer(
 )
 app.add_typer(images.app, name="images", help="Registry images the server scanned: list, show, findings.")
 app.add_typer(fim.app, name="fim")
+app.add_typer(harden.app, name="harden")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(server.app, name="server")

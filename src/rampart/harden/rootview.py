@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from rampart.harden.runtime import Runtime
-from rampart.harden.view import HOST, MAX_TEXT_BYTES, ROOTFS, Stat, ViewError
+from rampart.harden.view import HOST, MAX_TEXT_BYTES, ROOTFS, EntryFilter, Stat, ViewError
 from rampart.target.directory import describe_os_error
 from rampart.target.host import read_skipped_mounts
 from rampart.target.resolve import MAX_LINK_HOPS, split_path
 
+_TYPE_BITS = 0o170000
 SYSTEMD_MARKERS = ("/lib/systemd/systemd", "/usr/lib/systemd/systemd")
 
 
@@ -133,27 +134,31 @@ class RootView:
             if not name.startswith(".") or part.startswith(".")
         ]
 
-    def walk(self) -> Iterator[Stat]:
+    def walk(self, keep: EntryFilter | None = None) -> Iterator[Stat]:
         skipped = {"/" + rel for rel in read_skipped_mounts()} if self.kind == HOST else set()
-        pending = ["/"]
+        prefix = len(self.root.rstrip("/"))
+        pending = [self.root]
         while pending:
-            directory = pending.pop()
-            yield from self._scan(directory, pending, skipped)
+            yield from self._scan(pending.pop(), pending, skipped, prefix, keep)
 
-    def _scan(self, directory: str, pending: list[str], skipped: set[str]) -> Iterator[Stat]:
+    def _scan(
+        self, directory: str, pending: list[str], skipped: set[str], prefix: int, keep: EntryFilter | None
+    ) -> Iterator[Stat]:
+        """One directory's entries (``keep`` asked with raw stat facts first); subdirectories go on ``pending``."""
         try:
-            entries = list(os.scandir(Path(self.root) / directory.lstrip("/")))
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    mode = st.st_mode
+                    if keep is None or keep(mode, st.st_uid, st.st_gid):
+                        yield Stat.from_os(entry.path[prefix:], mode, st.st_uid, st.st_gid, st.st_size)
+                    if mode & _TYPE_BITS == statmod.S_IFDIR and entry.path[prefix:] not in skipped:
+                        pending.append(entry.path)
         except OSError:
             return
-        for entry in entries:
-            path = _join(directory, entry.name)
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            yield Stat.from_os(path, st.st_mode, st.st_uid, st.st_gid, st.st_size)
-            if entry.is_dir(follow_symlinks=False) and path not in skipped:
-                pending.append(path)
 
     def __repr__(self) -> str:
         return f"RootView({self.root!r}, kind={self.kind})"

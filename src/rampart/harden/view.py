@@ -7,7 +7,7 @@ the target's root, never outside it. ``runtime`` is the running system's state (
 from __future__ import annotations
 
 import stat as statmod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +15,8 @@ from rampart.errors import RampartError
 from rampart.harden.runtime import Runtime
 
 HOST, ROOTFS, IMAGE = "host", "rootfs", "image"
+EntryFilter = Callable[[int, int, int], bool]
+"""Asked of every entry of a walk with its raw ``st_mode``, uid and gid: only entries it keeps become `Stat`."""
 MAX_TEXT_BYTES = 4 << 20
 
 
@@ -89,6 +91,7 @@ class SystemView(Protocol):
         """Sorted absolute paths matching a shell pattern (``*``, ``?``, ``[..]`` within one component)."""
         ...
 
-    def walk(self) -> Iterator[Stat]:
-        """Every entry of the target's local filesystems once, links not followed (the shared walk)."""
+    def walk(self, keep: EntryFilter | None = None) -> Iterator[Stat]:
+        """Every entry of the target's local filesystems once, links not followed (the shared walk); with
+        ``keep``, only the entries it accepts (it is still asked about every entry, so it can count them)."""
         ...

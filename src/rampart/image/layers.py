@@ -164,7 +164,7 @@ class Applier:
     def _place(self, parent: Dir, name: str, node: Node, layer: int) -> None:
         old = parent.children.get(name)
         if isinstance(old, Dir) and isinstance(node, Dir):
-            old.mode, old.layer = node.mode, layer
+            old.mode, old.layer, old.uid, old.gid = node.mode, layer, node.uid, node.gid
             return
         parent.children[name] = node
         if isinstance(node, File):
@@ -176,6 +176,12 @@ class Applier:
             raise EntryError("duplicate entry in one layer; the later one is used")
 
     def _node(self, layer: int, depth: int, member: Member, parent: Dir) -> Node:
+        node = self._new_node(layer, depth, member)
+        if not member.islnk():  # a hard link shares its target's owner
+            node.uid, node.gid = member.uid, member.gid
+        return node
+
+    def _new_node(self, layer: int, depth: int, member: Member) -> Node:
         if member.isdir():
             return Dir(layer, member.mode)
         if member.isreg():
@@ -190,11 +196,15 @@ class Applier:
 
     def _hardlink(self, layer: int, target: str) -> Node:
         node = lookup(self.root, "/".join(entry_parts(target.lstrip("/"))), follow_last=False)
+        copy: Node
         if isinstance(node, File):
-            return File(layer, node.source, node.offset, node.size, node.mode)
-        if isinstance(node, Link):
-            return Link(layer, node.target)
-        raise EntryError(f"hard link to {target[:200]!r}, which is not a file")
+            copy = File(layer, node.source, node.offset, node.size, node.mode)
+        elif isinstance(node, Link):
+            copy = Link(layer, node.target)
+        else:
+            raise EntryError(f"hard link to {target[:200]!r}, which is not a file")
+        copy.uid, copy.gid = node.uid, node.gid
+        return copy
 
 
 def build_tree(

@@ -45,6 +45,8 @@ class Member:
     mode: int
     linkname: str
     offset: int
+    uid: int | None = None
+    gid: int | None = None
 
     def isreg(self) -> bool:
         return self.type in REGULAR
@@ -218,7 +220,16 @@ class TarReader:
             kind = b"?"  # a sparse file: listed, never read
         if kind in REGULAR or kind not in KNOWN:
             self._left = self._padded(size)
-        return Member(name, kind, size, number(fields[1]), linkname, start)
+        uid, gid = _owner(fields[2], pax.get("uid")), _owner(fields[3], pax.get("gid"))
+        return Member(name, kind, size, number(fields[1]), linkname, start, uid, gid)
+
+
+def _owner(field: bytes, pax: str | None) -> int | None:
+    """A uid or gid (the pax record wins); None when it is unreadable, never an error (it was never needed)."""
+    try:
+        return int(pax) if pax is not None else number(field)
+    except (TarError, ValueError):
+        return None
 
 
 def _pax_size(value: str) -> int:

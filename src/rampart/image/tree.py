@@ -16,12 +16,15 @@ MAX_LINK_HOPS = 40
 
 
 class Node:
-    """Any entry; ``layer`` is the index of the last layer that wrote or passed through it."""
+    """Any entry; ``layer`` is the index of the last layer that wrote or passed through it; ``uid``/``gid``
+    its owner as the tar entry says (None for a directory no entry named, made on the way to a deeper one)."""
 
-    __slots__ = ("layer",)
+    __slots__ = ("gid", "layer", "uid")
 
     def __init__(self, layer: int) -> None:
         self.layer = layer
+        self.uid: int | None = None
+        self.gid: int | None = None
 
 
 class Dir(Node):

@@ -26,11 +26,17 @@ from rampart.harden.view import SystemView
 
 DEBIAN12_BASE: dict[str, Any] = {
     "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
-    "etc/passwd": {"content": "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-                   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", "mode": 0o644},
+    "etc/passwd": {
+        "content": "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        "mode": 0o644,
+    },
     "etc/group": {"content": "root:x:0:\ndaemon:x:1:\nshadow:x:42:\nnogroup:x:65534:\n", "mode": 0o644},
-    "etc/shadow": {"content": "root:*:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\nnobody:*:19700:0:99999:7:::\n",
-                   "mode": 0o640, "gid": 42},
+    "etc/shadow": {
+        "content": "root:*:19700:0:99999:7:::\ndaemon:*:19700:0:99999:7:::\nnobody:*:19700:0:99999:7:::\n",
+        "mode": 0o640,
+        "gid": 42,
+    },
     "etc/gshadow": {"content": "root:*::\ndaemon:*::\nshadow:*::\nnogroup:*::\n", "mode": 0o640, "gid": 42},
     "usr/lib/systemd/systemd": {"content": "", "mode": 0o755},
 }
@@ -57,8 +63,10 @@ def _dpkg_status(names: list[str]) -> str:
     stanzas = []
     for item in names:
         name, _, version = str(item).partition("=")
-        stanzas.append(f"Package: {name}\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n"
-                       f"Version: {version or '1.0-1'}\nDescription: {name}\n")
+        stanzas.append(
+            f"Package: {name}\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n"
+            f"Version: {version or '1.0-1'}\nDescription: {name}\n"
+        )
     return "\n".join(stanzas)
 
 

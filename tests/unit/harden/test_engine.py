@@ -35,7 +35,15 @@ def fixed_check(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _rule(check: dict[str, Any], **fields: Any) -> Rule:
     spec = CheckSpec(check["type"], {k: v for k, v in check.items() if k != "type"})
-    return Rule(id="t.rule", title="a rule", rationale="why", severity=Level.LOW, section="1 Test", check=spec, **fields)
+    return Rule(
+        id="t.rule",
+        title="a rule",
+        rationale="why",
+        severity=Level.LOW,
+        section="1 Test",
+        check=spec,
+        **fields,
+    )
 
 
 def _context(tmp_path: Path, live: bool = False, variables: dict[str, Any] | None = None) -> Context:
@@ -43,7 +51,9 @@ def _context(tmp_path: Path, live: bool = False, variables: dict[str, Any] | Non
 
 
 def test_a_missing_requirement_makes_the_rule_na_with_the_reason(tmp_path: Path) -> None:
-    outcome = engine.evaluate_rule(_rule({"type": "fixed", "status": "fail"}, requires=frozenset({"runtime"})), _context(tmp_path))
+    outcome = engine.evaluate_rule(
+        _rule({"type": "fixed", "status": "fail"}, requires=frozenset({"runtime"})), _context(tmp_path)
+    )
     assert (outcome.status, outcome.reason) == (Status.NA, "needs a running system; the target is offline")
 
 
@@ -53,7 +63,10 @@ def test_a_requirement_the_target_has_lets_the_check_run(tmp_path: Path) -> None
 
 
 def test_a_precondition_that_does_not_pass_makes_the_rule_na(tmp_path: Path) -> None:
-    rule = _rule({"type": "fixed", "status": "fail"}, precondition=CheckSpec("fixed", {"status": "fail", "reason": "no sshd"}))
+    rule = _rule(
+        {"type": "fixed", "status": "fail"},
+        precondition=CheckSpec("fixed", {"status": "fail", "reason": "no sshd"}),
+    )
     outcome = engine.evaluate_rule(rule, _context(tmp_path))
     assert (outcome.status, outcome.reason) == (Status.NA, "no sshd")
 
@@ -69,7 +82,9 @@ def test_an_exception_becomes_an_error_of_one_line(tmp_path: Path) -> None:
 
 
 def test_bad_parameters_become_an_error_naming_the_parameter(tmp_path: Path) -> None:
-    outcome = engine.evaluate_rule(_rule({"type": "fixed", "status": "pass", "limit": "many"}), _context(tmp_path))
+    outcome = engine.evaluate_rule(
+        _rule({"type": "fixed", "status": "pass", "limit": "many"}), _context(tmp_path)
+    )
     assert outcome.status is Status.ERROR
     assert outcome.reason.startswith("bad check parameters: limit:")
 
@@ -80,7 +95,9 @@ def test_variables_substitute_keeping_their_type(tmp_path: Path) -> None:
 
 
 def test_an_unknown_variable_is_an_error(tmp_path: Path) -> None:
-    outcome = engine.evaluate_rule(_rule({"type": "fixed", "status": "pass", "limit": "${nope}"}), _context(tmp_path))
+    outcome = engine.evaluate_rule(
+        _rule({"type": "fixed", "status": "pass", "limit": "${nope}"}), _context(tmp_path)
+    )
     assert (outcome.status, outcome.reason) == (Status.ERROR, "unknown variable ${nope}")
 
 
@@ -111,7 +128,12 @@ def test_all_needs_every_part(statuses: tuple[str, ...], expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("statuses", "expected"),
-    [(("fail", "pass"), "pass"), (("fail", "fail"), "fail"), (("na", "fail"), "fail"), (("error", "na"), "error")],
+    [
+        (("fail", "pass"), "pass"),
+        (("fail", "fail"), "fail"),
+        (("na", "fail"), "fail"),
+        (("error", "na"), "error"),
+    ],
 )
 def test_any_needs_one_passing_part(statuses: tuple[str, ...], expected: str) -> None:
     assert engine.combine_any(_parts(*statuses)).status is Status(expected)
@@ -123,12 +145,20 @@ def test_not_swaps_pass_and_fail_only() -> None:
 
 
 def test_nested_combinators_evaluate_through_the_table(tmp_path: Path) -> None:
-    check = {"type": "any", "checks": [{"type": "fixed", "status": "fail"}, {"type": "all", "checks": [{"type": "fixed", "status": "pass"}]}]}
+    check = {
+        "type": "any",
+        "checks": [
+            {"type": "fixed", "status": "fail"},
+            {"type": "all", "checks": [{"type": "fixed", "status": "pass"}]},
+        ],
+    }
     assert engine.evaluate_rule(_rule(check), _context(tmp_path)).status is Status.PASS
 
 
 def test_manual_check_is_manual_with_its_instructions(tmp_path: Path) -> None:
-    outcome = engine.evaluate_rule(_rule({"type": "manual", "instructions": "review SUID files"}), _context(tmp_path))
+    outcome = engine.evaluate_rule(
+        _rule({"type": "manual", "instructions": "review SUID files"}), _context(tmp_path)
+    )
     assert (outcome.status, outcome.reason) == (Status.MANUAL, "review SUID files")
 
 

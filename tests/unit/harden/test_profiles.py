@@ -10,7 +10,12 @@ from rampart.harden import profiles
 from rampart.harden.profiles import ProfileError, load_profile
 from rampart.harden.ruleset import RuleSet
 
-RECORD = {"title": "A title", "rationale": "Because.", "severity": "low", "check": {"type": "manual", "instructions": "x"}}
+RECORD = {
+    "title": "A title",
+    "rationale": "Because.",
+    "severity": "low",
+    "check": {"type": "manual", "instructions": "x"},
+}
 BASE = "id: base-profile\ntitle: Base\nbenchmark: debian12\nplatforms: [debian]\nrules: [a.one, a.two, b.three]\nvariables: {tries: 4}\n"
 MIDDLE = "id: mid-profile\ntitle: Middle\nextends: base-profile\nrules: [c.four]\ndrop: [a.two]\n"
 
@@ -26,9 +31,22 @@ def ruleset() -> RuleSet:
 
 @pytest.fixture(autouse=True)
 def shipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    texts = {"base-profile": BASE, "mid-profile": MIDDLE, "loop-a": "id: loop-a\nextends: loop-b\n", "loop-b": "id: loop-b\nextends: loop-a\n"}
+    texts = {
+        "base-profile": BASE,
+        "mid-profile": MIDDLE,
+        "loop-a": "id: loop-a\nextends: loop-b\n",
+        "loop-b": "id: loop-b\nextends: loop-a\n",
+    }
     monkeypatch.setattr(profiles, "shipped_profile_ids", lambda: sorted(texts))
-    monkeypatch.setattr(profiles, "_shipped_document", lambda pid: (profiles._parse(texts[pid], pid), pid) if pid in texts else (_ for _ in ()).throw(ProfileError(f"no profile {pid!r}")))
+    monkeypatch.setattr(
+        profiles,
+        "_shipped_document",
+        lambda pid: (
+            (profiles._parse(texts[pid], pid), pid)
+            if pid in texts
+            else (_ for _ in ()).throw(ProfileError(f"no profile {pid!r}"))
+        ),
+    )
 
 
 def _ids(profile: profiles.Profile) -> list[str]:
@@ -37,19 +55,32 @@ def _ids(profile: profiles.Profile) -> list[str]:
 
 def test_a_profile_lists_its_rules_in_order_with_its_variables(ruleset: RuleSet) -> None:
     profile = load_profile("base-profile", ruleset)
-    assert (_ids(profile), profile.variables, profile.benchmark, profile.platforms) == (["a.one", "a.two", "b.three"], {"tries": 4}, "debian12", ("debian",))
+    assert (_ids(profile), profile.variables, profile.benchmark, profile.platforms) == (
+        ["a.one", "a.two", "b.three"],
+        {"tries": 4},
+        "debian12",
+        ("debian",),
+    )
 
 
 def test_extends_adds_and_drops_and_inherits_the_benchmark(ruleset: RuleSet) -> None:
     profile = load_profile("mid-profile", ruleset)
-    assert (_ids(profile), profile.benchmark, profile.title) == (["a.one", "b.three", "c.four"], "debian12", "Middle")
+    assert (_ids(profile), profile.benchmark, profile.title) == (
+        ["a.one", "b.three", "c.four"],
+        "debian12",
+        "Middle",
+    )
 
 
 def test_a_tailoring_file_selects_drops_by_glob_and_sets_variables(tmp_path: Path, ruleset: RuleSet) -> None:
     tailoring = tmp_path / "t.yml"
     tailoring.write_text("extends: mid-profile\nselect: [a.two]\ndrop: ['b.*']\nvariables: {tries: 3}\n")
     profile = load_profile(None, ruleset, tailoring)
-    assert (_ids(profile), profile.variables["tries"], profile.id) == (["a.one", "c.four", "a.two"], 3, "mid-profile+tailored")
+    assert (_ids(profile), profile.variables["tries"], profile.id) == (
+        ["a.one", "c.four", "a.two"],
+        3,
+        "mid-profile+tailored",
+    )
 
 
 def test_a_tailoring_file_without_extends_takes_the_profile_option(tmp_path: Path, ruleset: RuleSet) -> None:
@@ -61,7 +92,10 @@ def test_a_tailoring_file_without_extends_takes_the_profile_option(tmp_path: Pat
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("extends: base-profile\nvariables: {triez: 3}\n", "variable 'triez' is not used by any selected rule"),
+        (
+            "extends: base-profile\nvariables: {triez: 3}\n",
+            "variable 'triez' is not used by any selected rule",
+        ),
         ("extends: base-profile\nselect: [no.such]\n", "no rule 'no.such'"),
         ("extends: nowhere\n", "no profile 'nowhere'"),
         ("extends: loop-a\n", "goes deeper than 8 profiles"),
@@ -78,7 +112,9 @@ def test_bad_tailoring_is_one_line(tmp_path: Path, ruleset: RuleSet, text: str, 
     assert message in caught.value.message and "\n" not in caught.value.message
 
 
-def test_a_tailoring_extending_another_profile_than_asked_is_refused(tmp_path: Path, ruleset: RuleSet) -> None:
+def test_a_tailoring_extending_another_profile_than_asked_is_refused(
+    tmp_path: Path, ruleset: RuleSet
+) -> None:
     tailoring = tmp_path / "t.yml"
     tailoring.write_text("extends: mid-profile\n")
     with pytest.raises(ProfileError, match="not the profile 'base-profile' asked for"):

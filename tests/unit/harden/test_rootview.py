@@ -34,7 +34,9 @@ def test_an_absolute_link_resolves_inside_the_root(root: Path) -> None:
 
 def test_dotdot_stops_at_the_root(root: Path) -> None:
     view = RootView(str(root))
-    assert view.read_text("/etc/escape") is None  # <root>/etc/hostname does not exist; the host's is never read
+    assert (
+        view.read_text("/etc/escape") is None
+    )  # <root>/etc/hostname does not exist; the host's is never read
     (root / "etc/hostname").write_text("inside\n")
     assert view.read_text("/etc/escape") == "inside\n"
 
@@ -68,14 +70,22 @@ def test_undecodable_bytes_are_replaced(root: Path) -> None:
 
 def test_missing_things_are_none(root: Path) -> None:
     view = RootView(str(root))
-    assert (view.stat("/nope"), view.read_text("/etc/ssh/nope"), view.listdir("/nope"), view.stat("/etc/ssh/sshd_config/x")) == (None, None, None, None)
+    assert (
+        view.stat("/nope"),
+        view.read_text("/etc/ssh/nope"),
+        view.listdir("/nope"),
+        view.stat("/etc/ssh/sshd_config/x"),
+    ) == (None, None, None, None)
 
 
 def test_glob_matches_within_one_component_and_skips_hidden(root: Path) -> None:
     (root / "etc/ssh/sshd_config.d").mkdir()
     for name in ("10-a.conf", "20-b.conf", ".hidden.conf", "x.txt"):
         (root / "etc/ssh/sshd_config.d" / name).write_text("")
-    assert RootView(str(root)).glob("/etc/ssh/sshd_config.d/*.conf") == ["/etc/ssh/sshd_config.d/10-a.conf", "/etc/ssh/sshd_config.d/20-b.conf"]
+    assert RootView(str(root)).glob("/etc/ssh/sshd_config.d/*.conf") == [
+        "/etc/ssh/sshd_config.d/10-a.conf",
+        "/etc/ssh/sshd_config.d/20-b.conf",
+    ]
 
 
 def test_walk_sees_every_entry_once_without_following_links(root: Path) -> None:

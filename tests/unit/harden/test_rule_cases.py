@@ -1,7 +1,7 @@
 """Every shipped rule meets the cases written for it: each scenario built as a tree, each expected status found.
 
-Cases live in tests/fixtures/harden/cases/*.yml as ``cases: [{rule, pass, fail, na}, ...]``; each of pass, fail
-and na is one scenario (see fixture_root.py) or a list of them. A scenario may add ``evidence: text`` (a
+Cases live in tests/fixtures/harden/cases/*.yml as ``cases: [{rule, pass, fail, na}, ...]`` (rules whose
+check is ``manual`` need none: they always ask a person); each of pass, fail and na is one scenario (see fixture_root.py) or a list of them. A scenario may add ``evidence: text`` (a
 substring the result's evidence or reason must contain).
 """
 
@@ -41,7 +41,9 @@ def _scenarios() -> list[Any]:
         for expected in EXPECTATIONS:
             scenarios = case.get(expected) or []
             for index, scenario in enumerate(scenarios if isinstance(scenarios, list) else [scenarios]):
-                params.append(pytest.param(case["rule"], expected, scenario, id=f"{case['rule']}-{expected}{index}"))
+                params.append(
+                    pytest.param(case["rule"], expected, scenario, id=f"{case['rule']}-{expected}{index}")
+                )
     return params
 
 
@@ -65,8 +67,16 @@ def test_every_rule_has_pass_fail_and_na_cases() -> None:
     covered: dict[str, set[str]] = {}
     for case in CASES:
         covered.setdefault(case["rule"], set()).update(key for key in EXPECTATIONS if case.get(key))
-    missing = {rule: sorted(set(EXPECTATIONS) - covered.get(rule, set())) for rule in RULES.rules}
+    judged = [rule for rule in RULES.rules.values() if rule.check.type != "manual"]
+    missing = {rule.id: sorted(set(EXPECTATIONS) - covered.get(rule.id, set())) for rule in judged}
     assert {rule: gaps for rule, gaps in missing.items() if gaps} == {}
+
+
+@pytest.mark.parametrize("rule_id", sorted(r.id for r in RULES.rules.values() if r.check.type == "manual"))
+def test_a_manual_rule_asks_a_person_with_instructions(tmp_path: Path, rule_id: str) -> None:
+    rule = RULES.rules[rule_id]
+    outcome = evaluate_rule(rule, Context(build_view(tmp_path, {}), rule.variables))
+    assert outcome.status is Status.MANUAL and len(outcome.reason) > 20
 
 
 def test_cases_name_only_existing_rules() -> None:

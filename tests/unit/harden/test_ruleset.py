@@ -8,7 +8,13 @@ import pytest
 
 from rampart.harden.ruleset import RuleFileError, RuleSet, load_rules, read_yaml
 
-GOOD = {"id": "x.one", "title": "A title", "rationale": "Because.", "severity": "low", "check": {"type": "manual", "instructions": "look"}}
+GOOD = {
+    "id": "x.one",
+    "title": "A title",
+    "rationale": "Because.",
+    "severity": "low",
+    "check": {"type": "manual", "instructions": "look"},
+}
 
 
 def _load(*records: object, section: str = "9 Test") -> RuleSet:
@@ -19,7 +25,11 @@ def _load(*records: object, section: str = "9 Test") -> RuleSet:
 
 def test_a_good_record_loads_with_the_file_section() -> None:
     rule = _load(GOOD).rules["x.one"]
-    assert (rule.section, rule.check.type, rule.check.params) == ("9 Test", "manual", {"instructions": "look"})
+    assert (rule.section, rule.check.type, rule.check.params) == (
+        "9 Test",
+        "manual",
+        {"instructions": "look"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +68,10 @@ def test_yaml_syntax_errors_name_the_line() -> None:
 
 
 def test_yaml_aliases_cannot_blow_up_memory() -> None:
-    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
     document = read_yaml(bomb, "bomb.yml")
     ruleset = RuleSet()
     ruleset.add_document(document, "bomb.yml")
@@ -67,7 +80,9 @@ def test_yaml_aliases_cannot_blow_up_memory() -> None:
 
 def test_extra_files_load_after_the_shipped_rules_and_bad_files_do_not_stop_them(tmp_path: Path) -> None:
     good = tmp_path / "good.yml"
-    good.write_text("rules:\n  - {id: extra.rule, title: Extra rule, rationale: Why., severity: high, check: {type: manual, instructions: x}}\n")
+    good.write_text(
+        "rules:\n  - {id: extra.rule, title: Extra rule, rationale: Why., severity: high, check: {type: manual, instructions: x}}\n"
+    )
     broken = tmp_path / "broken.yml"
     broken.write_text("rules: [\n")
     missing = tmp_path / "missing.yml"

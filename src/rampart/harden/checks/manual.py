@@ -15,4 +15,6 @@ def evaluate(params: ManualParams, context: Context) -> Outcome:
     return Outcome.manual(params.instructions)
 
 
-CHECK = CheckType("manual", ManualParams, evaluate, "always manual: a person reviews what the instructions say")
+CHECK = CheckType(
+    "manual", ManualParams, evaluate, "always manual: a person reviews what the instructions say"
+)
