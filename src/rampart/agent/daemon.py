@@ -5,6 +5,8 @@ are delivered when the link is back. Two schedules run side by side: the invento
 integrity check once a baseline exists (`rampart fim init` on the host). A baseline that vanishes after
 the agent has seen it keeps its check scheduled, so the server hears of the loss as a refusal. Beside them,
 a real-time watch of the baseline's tree (`rampart.agent.fimwatch`) runs the fim check soon after a change.
+A third schedule runs the hardening profile (``harden_interval``; the server may also ask for a run, naming
+another shipped profile).
 The link reconnects with jittered exponential backoff; a revoked agent stops with an error (it must enroll
 again).
 """
@@ -19,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import websockets
 
@@ -27,7 +30,7 @@ from rampart.agent import protocol as p
 from rampart.agent.backoff import Backoff
 from rampart.agent.fimwatch import Debounced, FimWatch
 from rampart.agent.identity import AgentIdentity
-from rampart.agent.jobs import JOBS, JobContext, fim_paths
+from rampart.agent.jobs import DEFAULT_HARDEN_PROFILE, JOBS, JobContext, fim_paths
 from rampart.agent.session import LinkSession, handshake
 from rampart.agent.session_host import SessionHost
 from rampart.agent.spool import Spool
@@ -41,7 +44,9 @@ SPOOL_FILE = "spool.sqlite3"
 LAST_SCAN_FILE = "last-scan"
 LAST_FIM_FILE = "last-fim-check"
 FIM_SEEN_FILE = "fim-baseline-seen"
-STAMP_FILES = {"inventory": LAST_SCAN_FILE, "fim": LAST_FIM_FILE}
+LAST_HARDEN_FILE = "last-harden"
+STAMP_FILES = {"inventory": LAST_SCAN_FILE, "fim": LAST_FIM_FILE, "harden": LAST_HARDEN_FILE}
+MAX_PROFILE_ID = 80
 WS_MAX_MESSAGE = 80 * 1024
 RECONNECT = Backoff(base=1.0, cap=60.0)
 
@@ -53,7 +58,9 @@ class AgentSettings:
     ``fim_interval`` is in seconds (0 turns the scheduled file integrity check off); ``fim_baseline`` and
     ``fim_verify_key`` default to `rampart fim`'s paths. ``fim_watch`` watches the baseline's tree (inotify)
     once a baseline exists and runs the check soon after a change, at most once every
-    ``fim_watch_debounce`` seconds.
+    ``fim_watch_debounce`` seconds. ``harden_interval`` is in seconds (0, the default here: hardening runs
+    only on request; `rampart agent run` asks for daily runs); ``harden_profile`` names the shipped profile
+    it runs, ``harden_tailoring`` a tailoring file for that profile.
     """
 
     state_dir: Path
@@ -67,6 +74,9 @@ class AgentSettings:
     fim_interval: float = 3600.0
     fim_watch: bool = True
     fim_watch_debounce: float = 5.0
+    harden_interval: float = 0.0
+    harden_profile: str = DEFAULT_HARDEN_PROFILE
+    harden_tailoring: Path | None = None
 
 
 class Agent:
@@ -176,10 +186,12 @@ class Agent:
                 raise AgentRevoked("the server revoked this host; enroll it again")
 
     async def _on_job(self, job: p.Job) -> None:
-        asyncio.get_running_loop().create_task(self.run_job(job.kind, job.job_id))
+        asyncio.get_running_loop().create_task(self.run_job(job.kind, job.job_id, job.params))
 
-    async def run_job(self, kind: str, job_id: str | None = None) -> None:
-        """Run one job (one at a time) and spool its result."""
+    async def run_job(
+        self, kind: str, job_id: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        """Run one job (one at a time) and spool its result; ``params`` are the server's (a harden profile)."""
         runner = JOBS.get(kind)
         if runner is None:
             log.warning("unknown job kind %r ignored", kind)
@@ -187,7 +199,7 @@ class Agent:
         async with self._job_lock:
             if kind == "fim":
                 self.fim_trigger.started()  # this check covers the changes noticed so far
-            result = await asyncio.to_thread(runner, self._context(job_id))
+            result = await asyncio.to_thread(runner, self._context(job_id, params or {}))
             self._mark(kind)  # a full spool too: the next run waits its interval rather than looping
             try:
                 self.spool.put(result.kind, result.payload, item_id=result.id)
@@ -196,10 +208,17 @@ class Agent:
                 return
             self.spooled.set()
 
-    def _context(self, job_id: str | None) -> JobContext:
+    def _context(self, job_id: str | None, params: Mapping[str, Any] | None = None) -> JobContext:
         settings = self.settings
+        profile, tailoring = harden_choice(settings, (params or {}).get("profile"))
         return JobContext(
-            settings.root, job_id, settings.scan_workers, settings.fim_baseline, settings.fim_verify_key
+            settings.root,
+            job_id,
+            settings.scan_workers,
+            settings.fim_baseline,
+            settings.fim_verify_key,
+            harden_profile=profile,
+            harden_tailoring=tailoring,
         )
 
     async def _schedule(self) -> None:
@@ -229,6 +248,8 @@ class Agent:
         intervals = {"inventory": self.scan_interval}
         if self.settings.fim_interval > 0 and self._fim_expected():
             intervals["fim"] = self.settings.fim_interval
+        if self.settings.harden_interval > 0:
+            intervals["harden"] = self.settings.harden_interval
         return intervals
 
     def fim_watch(self) -> FimWatch | None:
@@ -258,6 +279,14 @@ class Agent:
     def _mark(self, kind: str) -> None:
         if kind in STAMP_FILES:
             (self.settings.state_dir / STAMP_FILES[kind]).write_text(f"{time.time():.3f}\n")
+
+
+def harden_choice(settings: AgentSettings, requested: object) -> tuple[str, Path | None]:
+    """The profile (and tailoring file) a harden job runs: the configured ones, or the shipped profile the
+    server named (a text up to 80 characters; the job refuses names that are not shipped profiles)."""
+    if not isinstance(requested, str) or not requested or requested == settings.harden_profile:
+        return settings.harden_profile, settings.harden_tailoring
+    return requested[:MAX_PROFILE_ID], None
 
 
 def next_due(intervals: Mapping[str, float], last_runs: Mapping[str, float], now: float) -> tuple[str, float]:

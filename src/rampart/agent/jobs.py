@@ -6,6 +6,10 @@ talks to the server. Later scanners (images, hardening) plug in as new rows.
 The file integrity job checks the host against its signed baseline (`rampart fim init` made it on the
 host; the agent only ever holds the public key). A baseline that is missing, unreadable or fails
 verification is itself the finding: the job uploads a refusal the server raises as an alarm.
+
+The hardening job runs a profile (`rampart harden check`'s rules) over the host, live when the root is ``/``
+(a `HostRuntime` answers the runtime questions), offline otherwise. A run that cannot be made (an unknown
+profile, rules or a tailoring file that do not load) uploads the reason instead, so the server shows it.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rampart.errors import FimError
+from rampart.errors import FimError, RampartError
 from rampart.fim.model import CheckResult
 from rampart.fleet.fimresult import build_fim_result
+from rampart.fleet.hardenresult import error_document, from_report
 from rampart.fleet.inventory import build_inventory
 from rampart.inventory.collect import collect_inventory
 from rampart.target.factory import open_target
 
 if TYPE_CHECKING:
     from rampart.fim.baseline import Baseline
+    from rampart.harden.model import HardenReport
+    from rampart.harden.view import SystemView
+
+DEFAULT_HARDEN_PROFILE = "debian12-l1-server"
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class JobContext:
     workers: int | None = None
     fim_baseline: Path | None = None
     fim_verify_key: Path | None = None
+    harden_profile: str = DEFAULT_HARDEN_PROFILE
+    harden_tailoring: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,43 @@ def _fim_check(baseline: Path, verify_key: Path, workers: int | None) -> tuple[C
     return result, about
 
 
+def harden_job(context: JobContext) -> JobResult:
+    """The host checked against a hardening profile; the reason instead when no run could be made."""
+    result_id, started = str(uuid.uuid4()), datetime.now(UTC)
+    try:
+        report = run_harden(context)
+    except (RampartError, OSError, ValueError) as error:
+        message = error.message if isinstance(error, RampartError) else str(error) or type(error).__name__
+        payload = error_document(context.harden_profile, message, result_id, context.job_id, started)
+        return JobResult(result_id, "harden", payload)
+    return JobResult(result_id, "harden", from_report(report, result_id, context.job_id))
+
+
+def run_harden(context: JobContext) -> HardenReport:
+    """Run the context's profile (with its tailoring file, if any) over the context's root."""
+    from rampart.harden.engine import run_profile
+    from rampart.harden.profiles import load_profile
+    from rampart.harden.ruleset import load_rules
+
+    profile = load_profile(context.harden_profile, load_rules(), context.harden_tailoring)
+    return run_profile(profile, harden_view(context.root))
+
+
+def harden_view(root: Path) -> SystemView:
+    """The live host for ``/`` (its runtime read through `HostRuntime`), else the directory, offline."""
+    from rampart.harden.rootview import RootView
+
+    if root.resolve() != Path("/"):
+        return RootView(str(root))
+    try:
+        from rampart.harden.hostruntime import HostRuntime
+    except ImportError as error:  # an agent built without the live runtime: refuse rather than judge half
+        raise RampartError(f"live host checks are not available in this agent ({error})") from None
+    return RootView("/", HostRuntime())
+
+
 JOBS: Mapping[str, Callable[[JobContext], JobResult]] = {
     "inventory": inventory_job,
     "fim": fim_job,
+    "harden": harden_job,
 }

@@ -44,6 +44,7 @@ EVENT_TYPES: Mapping[str, str] = {
     "fim.check": "a file integrity check was requested for a host",
     "fim.accept": "file integrity changes of a host were accepted",
     "fim.refused": "a host's agent refused its file integrity baseline (failed verification or missing)",
+    "harden.request": "a hardening run was requested for a host",
     "jointoken.create": "a join token was created",
     "jointoken.delete": "a join token was deleted",
     "advisory.rematch": "the fleet was re-matched against the advisory database",

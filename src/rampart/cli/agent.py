@@ -99,6 +99,26 @@ def run(
             help="Seconds at least between two checks the watch asks for.",
         ),
     ] = 5.0,
+    harden_interval: Annotated[
+        int,
+        typer.Option(
+            "--harden-interval",
+            min=0,
+            help="Minutes between hardening runs (0: only on request).",
+        ),
+    ] = 24 * 60,
+    harden_profile: Annotated[
+        str,
+        typer.Option("--harden-profile", help="Hardening profile run on schedule (rampart harden profiles)."),
+    ] = "debian12-l1-server",
+    harden_tailoring: Annotated[
+        Path | None,
+        typer.Option(
+            "--harden-tailoring",
+            help="Tailoring file for the hardening profile (rules selected or dropped, variables set).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Keep the outbound link to the server, scan and check files on schedule and on demand, deliver results."""
     import asyncio
@@ -119,6 +139,9 @@ def run(
         fim_interval=fim_interval * 60.0,
         fim_watch=fim_watch,
         fim_watch_debounce=fim_watch_debounce,
+        harden_interval=harden_interval * 60.0,
+        harden_profile=harden_profile,
+        harden_tailoring=harden_tailoring,
     )
     identity = AgentIdentity.load(directory)
 

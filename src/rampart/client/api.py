@@ -27,6 +27,11 @@ from rampart.client.models import (
     Finding,
     FindingsPage,
     FleetSummary,
+    HardenHost,
+    HardenRuleCount,
+    HardenRuleStatus,
+    HardenRun,
+    HardenRunsPage,
     Host,
     HostPackage,
     HostSummary,
@@ -360,6 +365,64 @@ class ApiClient:
         from rampart.client.shape import as_object
 
         return as_object(answer, "fim check").text("job_id")
+
+    # --- hardening ---------------------------------------------------------------------------
+
+    def harden_hosts(self, profile: str | None = None) -> list[HardenHost]:
+        """Each visible host's newest hardening score per profile (hosts without a run listed empty)."""
+        params = [("profile", profile)] if profile else []
+        answer = self._call("GET", "/harden/hosts", params=params)
+        return list_of(answer, "harden hosts", HardenHost.from_json)
+
+    def harden_rules(self, status: str = "fail", profile: str | None = None) -> list[HardenRuleCount]:
+        """Rules in ``status`` across the visible fleet, with how many hosts, worst first."""
+        params = [("status", status), *([("profile", profile)] if profile else [])]
+        answer = self._call("GET", "/harden/rules", params=params)
+        return list_of(answer, "harden rules", HardenRuleCount.from_json)
+
+    def harden_runs_page(
+        self, host: str, profile: str | None = None, *, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> HardenRunsPage:
+        params = [
+            *([("profile", profile)] if profile else []),
+            ("limit", str(limit)),
+            ("offset", str(offset)),
+        ]
+        answer = self._call("GET", f"/harden/hosts/{_segment(host)}/runs", params=params)
+        return HardenRunsPage.from_json(answer)
+
+    def harden_runs(
+        self, host: str, profile: str | None = None, *, limit: int | None = None, page_size: int = PAGE_SIZE
+    ) -> list[HardenRun]:
+        """The host's runs, newest first (at most ``limit``; None: every one), page after page."""
+        runs: list[HardenRun] = []
+        while limit is None or len(runs) < limit:
+            size = page_size if limit is None else min(page_size, limit - len(runs))
+            page = self.harden_runs_page(host, profile, limit=size, offset=len(runs))
+            runs.extend(page.items)
+            if not page.items or len(runs) >= page.total:
+                break
+        return runs if limit is None else runs[:limit]
+
+    def harden_results(
+        self, host: str, profile: str | None = None, status: str | None = None, *, changed: bool = False
+    ) -> list[HardenRuleStatus]:
+        """The host's latest rule statuses; ``changed``: only rules whose status changed (transitions)."""
+        fields = (("profile", profile), ("status", status))
+        params = [(name, value) for name, value in fields if value]
+        if changed:
+            params.append(("changed", "true"))
+        answer = self._call("GET", f"/harden/hosts/{_segment(host)}/results", params=params)
+        return list_of(answer, "harden results", HardenRuleStatus.from_json)
+
+    def request_harden_run(self, host: str, profile: str | None = None) -> str:
+        """Ask the host's agent to run a hardening profile now (None: its own); returns the job id."""
+        body = {"profile": profile} if profile else {}
+        path = f"/harden/hosts/{_segment(host)}/request"
+        answer = self._call("POST", path, json=body, expect=(200, 202))
+        from rampart.client.shape import as_object
+
+        return as_object(answer, "harden request").text("job_id")
 
     # --- registries and images --------------------------------------------------------------
 

@@ -722,6 +722,157 @@ class FimChangesPage:
 
 
 @dataclass(frozen=True)
+class HardenRun:
+    """One hardening run of a host under a profile (``error``: the agent could not make it)."""
+
+    id: str
+    profile: str
+    profile_title: str
+    benchmark: str
+    target_kind: str
+    job_id: str | None
+    started: datetime
+    received_at: datetime
+    duration_seconds: float
+    score: float
+    passed: int
+    failed: int
+    na: int
+    errors: int
+    manual: int
+    error: str | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "harden run") -> HardenRun:
+        r = as_object(value, what)
+        return cls(
+            r.text("id"),
+            r.text("profile"),
+            r.text("profile_title"),
+            r.text("benchmark"),
+            r.text("target_kind"),
+            r.opt_text("job_id"),
+            r.time("started"),
+            r.time("received_at"),
+            r.number("duration_seconds"),
+            r.number("score"),
+            r.integer("passed"),
+            r.integer("failed"),
+            r.integer("na"),
+            r.integer("errors"),
+            r.integer("manual"),
+            r.opt_text("error"),
+        )
+
+
+def _opt_run(r: Reader, key: str) -> HardenRun | None:
+    value = r.data.get(key)
+    return None if value is None else HardenRun.from_json(value, f"{r.what}.{key}")
+
+
+@dataclass(frozen=True)
+class HardenHost:
+    """A host under one profile: its newest run (None: none yet) and a later attempt that failed."""
+
+    host_id: str
+    hostname: str
+    profile: str | None
+    run: HardenRun | None
+    last_error: HardenRun | None
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "harden host") -> HardenHost:
+        r = as_object(value, what)
+        return cls(
+            r.text("host_id"),
+            r.text("hostname"),
+            r.opt_text("profile"),
+            _opt_run(r, "run"),
+            _opt_run(r, "last_error"),
+        )
+
+
+@dataclass(frozen=True)
+class HardenRuleCount:
+    """A rule across the fleet: how many hosts have it in the asked status, and the first of them."""
+
+    rule: str
+    title: str
+    section: str
+    severity: str
+    cis: tuple[str, ...]
+    hosts: int
+    hostnames: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "harden rule") -> HardenRuleCount:
+        r = as_object(value, what)
+        return cls(
+            r.text("rule"),
+            r.text("title"),
+            r.text("section"),
+            r.text("severity"),
+            r.texts("cis"),
+            r.integer("hosts"),
+            r.texts("hostnames"),
+        )
+
+
+@dataclass(frozen=True)
+class HardenRunsPage:
+    """One page of ``GET /harden/hosts/{host}/runs``."""
+
+    total: int
+    items: tuple[HardenRun, ...]
+
+    @classmethod
+    def from_json(cls, value: object) -> HardenRunsPage:
+        r = as_object(value, "harden runs page")
+        items = as_list(r.data.get("items"), "harden runs page.items")
+        return cls(
+            r.integer("total"), tuple(HardenRun.from_json(v, f"harden run {i}") for i, v in enumerate(items))
+        )
+
+
+@dataclass(frozen=True)
+class HardenRuleStatus:
+    """A rule's latest status on a host under a profile, and when (from what) it last changed."""
+
+    profile: str
+    rule: str
+    title: str
+    section: str
+    cis: tuple[str, ...]
+    severity: str
+    status: str
+    evidence: tuple[str, ...]
+    reason: str
+    run_id: str
+    checked_at: datetime
+    previous_status: str | None
+    changed_at: datetime
+
+    @classmethod
+    def from_json(cls, value: object, what: str = "harden result") -> HardenRuleStatus:
+        r = as_object(value, what)
+        return cls(
+            r.text("profile"),
+            r.text("rule"),
+            r.text("title"),
+            r.text("section"),
+            r.texts("cis"),
+            r.text("severity"),
+            r.text("status"),
+            r.texts("evidence"),
+            r.text("reason"),
+            r.text("run_id"),
+            r.time("checked_at"),
+            r.opt_text("previous_status"),
+            r.time("changed_at"),
+        )
+
+
+@dataclass(frozen=True)
 class CaInfo:
     """``GET /ca``: the server's CA certificate and the digest the server claims for it."""
 

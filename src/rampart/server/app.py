@@ -25,6 +25,7 @@ from rampart.server.routes import (
     enroll,
     fim,
     findings,
+    harden,
     hosts,
     images,
     jointokens,
@@ -56,6 +57,7 @@ ROUTERS = (
     registries.router,
     images.router,
     fim.router,
+    harden.router,
 )
 
 

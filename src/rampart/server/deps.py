@@ -53,6 +53,8 @@ ACTION_SCOPES: Mapping[str, str] = {
     "fim.read": "read",
     "fim.accept": "write",
     "fim.check": "write",
+    "harden.read": "read",
+    "harden.request": "write",
 }
 
 

@@ -15,6 +15,8 @@ from rampart.audit.events import DetailValue
 from rampart.errors import RampartError
 from rampart.fleet.fimingest import ingest_fim
 from rampart.fleet.fimresult import parse_fim_result
+from rampart.fleet.hardeningest import ingest_harden
+from rampart.fleet.hardenresult import parse_harden_result
 from rampart.fleet.ingest import ingest_inventory
 from rampart.fleet.inventory import parse_inventory
 from rampart.model import Advisory
@@ -76,6 +78,21 @@ def store_fim(state: ServerState, host_id: str, result_id: str, data: bytes) -> 
     return "stored" if outcome.stored else "duplicate"
 
 
+def store_harden(state: ServerState, host_id: str, result_id: str, data: bytes) -> Stored:
+    """Parse a hardening run and store it for the sending host: a run in its history, its rule statuses."""
+    try:
+        result = parse_harden_result(data)
+    except RampartError as error:
+        raise ResultRejected(error.message) from None
+    if result.id != result_id:
+        raise ResultRejected("the harden result id differs from the result id")
+    now = state.clock()
+    with state.session() as session:
+        outcome = ingest_harden(session, host_id, result, now)
+        host_store.mark_seen(session, host_id, now)
+    return "stored" if outcome.stored else "duplicate"
+
+
 class advisory_source:  # noqa: N801 - used as a context manager, like open()
     """Opens the advisory database when there is one, else matches nothing."""
 
@@ -94,4 +111,5 @@ class advisory_source:  # noqa: N801 - used as a context manager, like open()
 RESULT_HANDLERS: Mapping[str, Callable[[ServerState, str, str, bytes], Stored]] = {
     "inventory": store_inventory,
     "fim": store_fim,
+    "harden": store_harden,
 }

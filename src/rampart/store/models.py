@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -353,3 +354,55 @@ class FimChangeRow(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_reason: Mapped[str | None] = mapped_column(Text)
     accepted_fingerprint: Mapped[str | None] = mapped_column(String(SHORT))
+
+
+class HardenRunRow(Base):
+    """One hardening run of a host under one profile: when, its score and how many rules had each status.
+
+    ``id`` is the result id (idempotency); ``error`` says why no run was made (then the counts are 0).
+    """
+
+    __tablename__ = "harden_runs"
+    __table_args__ = (Index("ix_harden_runs_host_id_profile_started", "host_id", "profile", "started"),)
+    id: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    profile: Mapped[str] = mapped_column(String(80))
+    profile_title: Mapped[str] = mapped_column(String(TEXT), default="")
+    benchmark: Mapped[str] = mapped_column(String(SHORT), default="")
+    target_kind: Mapped[str] = mapped_column(String(16), default="host")
+    job_id: Mapped[str | None] = mapped_column(String(TEXT))
+    started: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    score: Mapped[float] = mapped_column(Float, default=100.0)
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    na: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    manual: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class HardenResultRow(Base):
+    """A rule's latest status on a host under a profile, and when it last changed (from what).
+
+    ``previous_status`` is None until the status first changes; ``changed_at`` is the start of the run that
+    set the current status (its first run, or the run where it changed).
+    """
+
+    __tablename__ = "harden_results"
+    __table_args__ = (Index("ix_harden_results_status_rule", "status", "rule"),)
+    host_id: Mapped[str] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"), primary_key=True)
+    profile: Mapped[str] = mapped_column(String(80), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(128), primary_key=True)
+    title: Mapped[str] = mapped_column(String(TEXT))
+    section: Mapped[str] = mapped_column(String(TEXT))
+    cis: Mapped[list[str]] = mapped_column(JSONText)
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[list[str]] = mapped_column(JSONText)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    run_id: Mapped[str] = mapped_column(String(SHORT))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

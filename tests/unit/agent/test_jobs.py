@@ -10,7 +10,7 @@ from rampart.fleet.inventory import parse_inventory
 
 
 def test_every_job_kind_is_listed() -> None:
-    assert set(JOBS) == {"inventory", "fim"}
+    assert set(JOBS) == {"inventory", "fim", "harden"}
 
 
 def test_inventory_job_yields_a_parseable_inventory(tmp_path: Path) -> None:

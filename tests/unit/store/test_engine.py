@@ -51,7 +51,7 @@ def test_models_and_migrations_agree(store_engine: Engine) -> None:
 def test_migrate_twice_is_harmless(store_engine: Engine) -> None:
     migrate(store_engine)
     with store_engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         assert conn.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar() == 0
 
 
