@@ -2,14 +2,20 @@
 """Regenerate the benchmark profiles of rampart harden from a CIS control map and the shipped rules.
 
     scripts/harden_profiles.py ../shared/compliance/cis_debian12.yml debian12
-    scripts/harden_profiles.py ../shared/compliance/cis_ubuntu2404.yml ubuntu2404 --map-by-reference
+    scripts/harden_profiles.py ../shared/compliance/cis_ubuntu2404.yml ubuntu2404 --map-by-reference \
+        --map-by-title ../shared/compliance/cis_debian12.yml
+    scripts/harden_profiles.py ../shared/compliance/cis_al2023.yml al2023 --map-by-reference \
+        --map-by-title ../shared/compliance/cis_debian12.yml --skip-section 1.2 --skip-section 1.4 \
+        --skip-section 2 --skip-section 4 --skip-section 5.3
 
 A control map (ComplianceAsCode's control file for a CIS benchmark) lists each benchmark item: its id, levels,
 status and the ComplianceAsCode rule names that implement it. The script:
 
-* with ``--map-by-reference``, first writes the benchmark's ids into the ``cis:`` line of every rule whose
-  ``references`` implement the same item (ComplianceAsCode uses one rule across products where they agree),
-  skipping the sections given with ``--skip-section`` (e.g. PAM on a distribution whose stacks differ);
+* with ``--map-by-title BASE_MAP``, first adds to each rule the item whose title is word for word that of its
+  item in the base benchmark (the same text, so the same requirement);
+* with ``--map-by-reference``, then gives each rule still without ids for this benchmark the items its
+  ``references`` implement (ComplianceAsCode uses one rule across products where they agree);
+* both skip the sections given with ``--skip-section`` (e.g. PAM on a distribution whose stacks differ);
 * then writes ``<benchmark>-l1-server.yml`` (every Level 1 server item) and ``<benchmark>-l2-server.yml``
   (extends Level 1 with the Level 2 server items), rules in benchmark order;
 * prints the items no rule carries, so a gap is never silent.
@@ -25,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from rampart.harden.model import Rule
 from rampart.harden.ruleset import load_rules
 
 HERE = Path(__file__).resolve().parent.parent / "src" / "rampart" / "harden"
@@ -44,9 +51,16 @@ def _controls(path: Path) -> list[dict[str, Any]]:
     return sorted(yaml.safe_load(path.read_text())["controls"], key=lambda c: _key(str(c["id"])))
 
 
+def _rules() -> list[Rule]:
+    loaded = load_rules()
+    if loaded.errors:
+        raise SystemExit("rules do not load:\n" + "\n".join(loaded.errors))
+    return list(loaded.rules.values())
+
+
 def _by_id(benchmark: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for rule in load_rules().rules.values():
+    for rule in _rules():
         for control_id in rule.cis.get(benchmark, ()):
             found.setdefault(control_id, []).append(rule.id)
     return found
@@ -102,14 +116,18 @@ def write_profiles(controls: list[dict[str, Any]], benchmark: str) -> None:
     )
 
 
+def args_skip(section: str, skip: tuple[str, ...]) -> bool:
+    return bool(skip) and section.startswith(skip)
+
+
 def map_by_reference(controls: list[dict[str, Any]], benchmark: str, skip: tuple[str, ...]) -> None:
     """Add ``benchmark: [ids]`` to the cis line of each rule implementing an item through a shared reference."""
     wanted: dict[str, set[str]] = {}
     for control in controls:
         for name in control.get("rules") or ():
             wanted.setdefault(str(name).split("=")[0], set()).add(str(control["id"]))
-    for rule in load_rules().rules.values():
-        if rule.section.startswith(skip) and skip:
+    for rule in _rules():
+        if args_skip(rule.section, skip) or benchmark in rule.cis:
             continue
         ids = sorted({i for ref in rule.references for i in wanted.get(ref, ())}, key=_key)
         if ids:
@@ -117,19 +135,44 @@ def map_by_reference(controls: list[dict[str, Any]], benchmark: str, skip: tuple
 
 
 def _set_cis(source: str, rule_id: str, cis: dict[str, list[str]]) -> None:
+    """Rewrite one rule's ``cis`` mapping in place (flow or block style), leaving the rest of the file as it is."""
     path = HERE / source
     text = path.read_text()
-    start = text.index(f"- id: {rule_id}\n")
-    end = text.find("\n  - id: ", start + 1)
-    block = text[start : end if end > 0 else len(text)]
-    flow = "cis: {" + ", ".join(f"{k}: [{', '.join(repr(i) for i in v)}]" for k, v in cis.items()) + "}"
-    flow = flow.replace("'", '"')
-    new = (
-        re.sub(r"cis: \{[^\n]*\}", flow, block, count=1)
-        if "cis:" in block
-        else block.replace("\n", f"\n    {flow}\n", 1)
-    )
-    path.write_text(text[:start] + new + text[start + len(block) :])
+    head = re.search(rf"^( *)- id: {re.escape(rule_id)}\n", text, re.M)
+    assert head, f"{rule_id} not found in {source}"
+    following = re.compile(rf"^{head.group(1)}- id: ", re.M).search(text, head.end())
+    end = following.start() if following else len(text)
+    block = text[head.start() : end]
+    ids = {name: "[" + ", ".join(f'"{item}"' for item in items) + "]" for name, items in cis.items()}
+    flow = re.search(r"^( *)cis: \{[^\n]*\}\n", block, re.M)
+    nested = re.search(r"^( *)cis:\n((?:\1  +\S[^\n]*\n)+)", block, re.M)
+    if flow:
+        line = flow.group(1) + "cis: {" + ", ".join(f"{k}: {v}" for k, v in ids.items()) + "}\n"
+        block = block[: flow.start()] + line + block[flow.end() :]
+    elif nested:
+        indent = nested.group(1)
+        lines = indent + "cis:\n" + "".join(f"{indent}  {k}: {v}\n" for k, v in ids.items())
+        block = block[: nested.start()] + lines + block[nested.end() :]
+    path.write_text(text[: head.start()] + block + text[end:])
+
+
+def _title(control: dict[str, Any]) -> str:
+    return " ".join(str(control.get("title", "")).lower().split())
+
+
+def map_by_title(controls: list[dict[str, Any]], benchmark: str, base: Path, skip: tuple[str, ...]) -> None:
+    """Add to each rule the ``benchmark`` item whose title is word for word that of the rule's ``base_name``
+    item (the same benchmark text, so the same requirement)."""
+    theirs = {_title(c): str(c["id"]) for c in controls}
+    ours = {str(c["id"]): _title(c) for c in _controls(base)}
+    base_name = base.stem.removeprefix("cis_")
+    for rule in _rules():
+        if base_name not in rule.cis or args_skip(rule.section, skip):
+            continue
+        matched = {theirs[ours[i]] for i in rule.cis[base_name] if ours.get(i) in theirs}
+        ids = sorted(matched | set(rule.cis.get(benchmark, ())), key=_key)
+        if matched - set(rule.cis.get(benchmark, ())):
+            _set_cis(rule.source, rule.id, {**{k: list(v) for k, v in rule.cis.items()}, benchmark: ids})
 
 
 def main() -> None:
@@ -140,8 +183,11 @@ def main() -> None:
     parser.add_argument("benchmark")
     parser.add_argument("--map-by-reference", action="store_true")
     parser.add_argument("--skip-section", action="append", default=[])
+    parser.add_argument("--map-by-title", type=Path, metavar="BASE_MAP", help="then match titles with this map's items")
     args = parser.parse_args()
     controls = _controls(args.controls)
+    if args.map_by_title:
+        map_by_title(controls, args.benchmark, args.map_by_title, tuple(args.skip_section))
     if args.map_by_reference:
         map_by_reference(controls, args.benchmark, tuple(args.skip_section))
     write_profiles(controls, args.benchmark)

@@ -20,7 +20,7 @@ from rampart.harden.view import SystemView
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 REQUIREMENT_REASONS = {
-    "kernel": "the target has no kernel of its own (a container image)",
+    "kernel": "the target has no kernel of its own (a container, or a container image): the host's settings decide",
     "systemd": "the target does not run systemd",
     "runtime": "needs a running system; the target is offline",
     "image": "applies to container images only",

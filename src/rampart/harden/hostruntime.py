@@ -79,11 +79,15 @@ def _hex_address(text: str) -> str:
     return str(ipaddress.ip_address(words))
 
 
-class HostRuntime:
-    """The live host's state; ``proc`` and ``run`` are where /proc and /run are (tests may point elsewhere)."""
+_CGROUP_ENGINES = ("docker", "kubepods", "lxc", "containerd", "libpod")
 
-    def __init__(self, proc: str = "/proc", run: str = "/run") -> None:
-        self.proc, self.run = Path(proc), Path(run)
+
+class HostRuntime:
+    """The live host's state; ``proc``, ``run`` and ``root`` are where /proc, /run and / are (tests may point
+    elsewhere)."""
+
+    def __init__(self, proc: str = "/proc", run: str = "/run", root: str = "/") -> None:
+        self.proc, self.run, self.root = Path(proc), Path(run), Path(root)
         self._units: dict[str, UnitState] = {}
         self._outputs: dict[str, str | None] = {}
 
@@ -93,6 +97,17 @@ class HostRuntime:
                 return handle.read(MAX_OUTPUT).decode("utf-8", errors="replace")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+
+    def container(self) -> str | None:
+        """The container engine this host is a container of (docker, podman, lxc, ...), or None."""
+        marker = self._read(self.run / "systemd" / "container")
+        if marker and marker.strip():
+            return marker.strip()[:40]
+        for path, engine in ((self.root / ".dockerenv", "docker"), (self.run / ".containerenv", "podman")):
+            if path.exists():
+                return engine
+        cgroups = self._read(self.proc / "1" / "cgroup") or ""
+        return next((name for name in _CGROUP_ENGINES if f"/{name}" in cgroups), None)
 
     def sysctl(self, name: str) -> str | None:
         if not _SYSCTL.match(name):

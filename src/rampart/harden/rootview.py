@@ -43,7 +43,7 @@ class RootView:
 
     @cached_property
     def capabilities(self) -> frozenset[str]:
-        found = {"kernel"}
+        found = set() if self._runtime is not None and self._runtime.container() else {"kernel"}
         if any(self.stat(marker) is not None for marker in SYSTEMD_MARKERS):
             found.add("systemd")
         if self._runtime is not None:

@@ -39,6 +39,10 @@ class Socket:
 
 
 class Runtime(Protocol):
+    def container(self) -> str | None:
+        """The engine when the running system is a container (its kernel is the host's), else None."""
+        ...
+
     def sysctl(self, name: str) -> str | None:
         """A kernel parameter's current value (whitespace collapsed), None when the kernel has no such key."""
         ...
@@ -67,6 +71,10 @@ class StaticRuntime:
     units: Mapping[str, UnitState] = field(default_factory=dict)
     sockets: Sequence[Socket] = ()
     outputs: Mapping[str, str] = field(default_factory=dict)
+    engine: str | None = None
+
+    def container(self) -> str | None:
+        return self.engine
 
     def sysctl(self, name: str) -> str | None:
         return self.sysctls.get(name)
@@ -88,7 +96,8 @@ class StaticRuntime:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> StaticRuntime:
-        """Build from a plain mapping (the fixture format: sysctl, modules, mounts, units, listening, commands)."""
+        """Build from a plain mapping (the fixture format: sysctl, modules, mounts, units, listening, commands,
+        container)."""
         return cls(
             sysctls={str(k): str(v) for k, v in data.get("sysctl", {}).items()},
             modules=frozenset(data.get("modules", ())),
@@ -105,4 +114,5 @@ class StaticRuntime:
                 for s in data.get("listening", ())
             ),
             outputs={str(k): str(v) for k, v in data.get("commands", {}).items()},
+            engine=data.get("container"),
         )

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from rampart.harden.hostruntime import COMMANDS, HostRuntime, _hex_address, _sockets, run_capped
 
 
@@ -82,3 +84,25 @@ def test_commands_are_a_fixed_table_with_a_cap(tmp_path: Path) -> None:
     assert run_capped((sys.executable, "-c", "import sys; sys.exit(3)")) is None
     assert run_capped(("/nonexistent/tool",)) is None
     assert run_capped((sys.executable, "-c", "import time; time.sleep(30)"), timeout=0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"run/systemd/container": "lxc\n"}, "lxc"),
+        ({"root/.dockerenv": ""}, "docker"),
+        ({"run/.containerenv": ""}, "podman"),
+        ({"proc/1/cgroup": "0::/kubepods/besteffort/pod1\n"}, "kubepods"),
+        ({"proc/1/cgroup": "0::/init.scope\n"}, None),
+    ],
+)
+def test_a_container_is_recognised_by_its_markers(
+    tmp_path: Path, files: dict[str, str], expected: str | None
+) -> None:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    for folder in ("proc", "run", "root"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    runtime = HostRuntime(str(tmp_path / "proc"), str(tmp_path / "run"), str(tmp_path / "root"))
+    assert runtime.container() == expected

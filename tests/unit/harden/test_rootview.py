@@ -99,3 +99,8 @@ def test_kind_and_capabilities_follow_the_runtime_and_systemd(root: Path) -> Non
     (root / "usr/lib/systemd/systemd").write_text("")
     live = RootView(str(root), StaticRuntime())
     assert (live.kind, live.capabilities) == ("host", frozenset({"kernel", "systemd", "runtime"}))
+
+
+def test_a_live_container_has_no_kernel_of_its_own(root: Path) -> None:
+    assert "kernel" not in RootView(str(root), StaticRuntime(engine="docker")).capabilities
+    assert "kernel" in RootView(str(root), StaticRuntime()).capabilities
