@@ -27,7 +27,21 @@ OSCAP_PROFILE = "xccdf_org.ssgproject.content_profile_cis_level1_server"
 XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 TARGETS = {"wall": 1 / 20, "memory_mb": 150.0}
-EXPLAINED: dict[str, str] = {}
+EXPLAINED: dict[str, str] = {
+    "svc.rsync": "deliberate: the benchmark item asks that rsync is not in use (package absent, or its service neither"
+    " enabled nor running); rampart passes an installed but disabled rsync, the OpenSCAP content fails on the"
+    " package alone",
+    "accounts.root-path": "deliberate: rampart judges the PATH a root login gets from the configuration (login.defs"
+    " ENV_SUPATH, /etc/environment, root's profile files); OpenSCAP judges the PATH of its own process, inherited"
+    " from whoever started the scan (here a shell whose PATH lists tool directories under /root that do not exist)",
+    "accounts.dot-files": "deliberate: the benchmark asks that users' dot files are not group- or world-writable"
+    " (0644 is fine); the OpenSCAP content requires 0740 or stricter for shell start-up files, so a stock 0644"
+    " .bashrc fails there",
+    "fs.world-writable": "the two walks ran minutes apart on a shared machine whose other jobs create and delete"
+    " world-writable files under /tmp; both report what was there when they looked",
+    "fs.unowned": "the two walks ran minutes apart on a shared machine whose other jobs create and delete files"
+    " owned by ids no account has under /tmp; both report what was there when they looked",
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--oscap-profile", default=OSCAP_PROFILE)
     parser.add_argument("--oscap-runs", type=int, default=1, help="OpenSCAP runs (each takes minutes)")
+    parser.add_argument("--lynis-runs", type=int, default=1, help="Lynis runs (each takes a minute or more)")
     parser.add_argument("--no-oscap", action="store_true")
     parser.add_argument("--no-lynis", action="store_true")
     return parser.parse_args()
@@ -188,7 +203,7 @@ def main() -> None:
             )
         oscap, found = measure_oscap(work, args)
         compared = agreement(report, found)
-    lynis = [] if args.no_lynis or shutil.which("lynis") is None else measure_lynis(work, args.runs)
+    lynis = [] if args.no_lynis or shutil.which("lynis") is None else measure_lynis(work, args.lynis_runs)
     benchlib.publish(
         HEADING, report_text(ours, oscap, lynis, compared, len(report["results"])), not args.no_write
     )

@@ -183,7 +183,9 @@ def main() -> None:
     parser.add_argument("benchmark")
     parser.add_argument("--map-by-reference", action="store_true")
     parser.add_argument("--skip-section", action="append", default=[])
-    parser.add_argument("--map-by-title", type=Path, metavar="BASE_MAP", help="then match titles with this map's items")
+    parser.add_argument(
+        "--map-by-title", type=Path, metavar="BASE_MAP", help="then match titles with this map's items"
+    )
     args = parser.parse_args()
     controls = _controls(args.controls)
     if args.map_by_title:

@@ -177,19 +177,26 @@ def fix_command(
     ] = None,
 ) -> None:
     """Show what would bring failing rules into line; with --apply, change it and record what was done."""
-    from rampart.harden.fixing import DEFAULT_RECORD, apply_fixes, plan_fixes
+    from rampart.harden.fixing import DEFAULT_RECORD, FixError, apply_fixes, plan_fixes
+    from rampart.harden.view import IMAGE
 
     chosen = _profile(profile, tailoring, rules)
     with _opened(target, None, False) as view:
+        if apply and view.kind == IMAGE:
+            raise FixError(
+                "fixes apply to a host or a root filesystem directory, not to an image: rebuild the image"
+            )
         report = _evaluate(chosen, view)
         planned = [item for item in plan_fixes(report, chosen, view) if not only or item.rule in only]
-        _show_plan(planned, apply)
-        if apply and planned:
-            done = apply_fixes(planned, view, getattr(view, "root", "/"), record or DEFAULT_RECORD)
-            _show_after(done, chosen, view)
+        if not apply or not planned:
+            _show_plan(planned)
+            return
+        done = apply_fixes(planned, view, getattr(view, "root", "/"), record or DEFAULT_RECORD)
+        if not _show_after(done, chosen, view):
+            raise typer.Exit(1)
 
 
-def _show_plan(planned: list[PlannedFix], apply: bool) -> None:
+def _show_plan(planned: list[PlannedFix]) -> None:
     from rampart.report.escape import safe_text
 
     if not planned:
@@ -198,21 +205,32 @@ def _show_plan(planned: list[PlannedFix], apply: bool) -> None:
     for item in planned:
         emit(f"{safe_text(item.rule)}: {safe_text(item.title)}\n")
         for line in item.changes:
-            emit(f"  {'will change' if apply else 'would change'}: {safe_text(line)}\n")
-    if not apply:
-        note(f"{len(planned)} fix(es) planned; run again with --apply to make the changes")
+            emit(f"  {safe_text(line)}\n")
+    note(f"{len(planned)} fix(es) planned; run again with --apply to make the changes")
 
 
-def _show_after(done: list[tuple[PlannedFix, list[str]]], profile: Profile, view: SystemView) -> None:
+def _show_after(done: list[tuple[PlannedFix, list[str]]], profile: Profile, view: SystemView) -> bool:
+    """What each action changed and the rule's status now; False when some rule still does not pass."""
     from rampart.harden.context import Context
     from rampart.harden.engine import evaluate_rule
+    from rampart.harden.model import Status
+    from rampart.report.escape import safe_text
 
-    by_id = {rule.id: rule for rule in profile.rules}
-    context = Context(view)
-    for item, _lines in done:
+    by_id, context, all_pass = {rule.id: rule for rule in profile.rules}, Context(view), True
+    for item, lines in done:
         rule = by_id[item.rule]
-        status = evaluate_rule(rule, context.with_variables({**rule.variables, **profile.variables})).status
-        note(f"{rule.id}: fixed, now {status}")
+        emit(
+            f"{safe_text(rule.id)}: {safe_text(rule.title)}\n"
+            + "".join(f"  {safe_text(line)}\n" for line in lines)
+        )
+        now = evaluate_rule(rule, context.with_variables({**rule.variables, **profile.variables}))
+        if now.status is Status.PASS:
+            note(f"{rule.id}: fixed, now pass")
+            continue
+        all_pass = False
+        why = now.reason or next(iter(now.evidence), "")
+        note(f"{rule.id}: applied, but the rule is still {now.status}: {why}")
+    return all_pass
 
 
 def _ruleset(extra: list[Path] | None) -> RuleSet:

@@ -72,7 +72,8 @@ def _evidence(parts: Sequence[Outcome]) -> tuple[str, ...]:
 
 
 def _reasons(parts: Sequence[Outcome], status: Status) -> str:
-    return "; ".join(part.reason for part in parts if part.status is status and part.reason)
+    reasons = (part.reason for part in parts if part.status is status and part.reason)
+    return "; ".join(dict.fromkeys(reasons))
 
 
 def combine_all(parts: Sequence[Outcome]) -> Outcome:

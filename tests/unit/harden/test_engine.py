@@ -169,3 +169,8 @@ def test_facts_are_computed_once_per_run_and_shared_across_rule_variables(tmp_pa
     assert context.memo("k", lambda: calls.append(1) or 5) == 5
     assert other.memo("k", lambda: calls.append(1) or 6) == 5
     assert calls == [1]
+
+
+def test_the_same_reason_from_several_parts_is_said_once() -> None:
+    parts = [Outcome(Status.NA, (), "no GRUB bootloader"), Outcome(Status.NA, (), "no GRUB bootloader")]
+    assert engine.combine_all(parts).reason == "no GRUB bootloader"

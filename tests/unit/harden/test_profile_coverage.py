@@ -33,7 +33,12 @@ def test_every_shipped_profile_loads(profile_id: str) -> None:
 
 @pytest.mark.parametrize(
     ("benchmark", "level"),
-    [("debian12", "l1-server"), ("debian12", "l2-server"), ("ubuntu2404", "l1-server"), ("ubuntu2404", "l2-server")],
+    [
+        ("debian12", "l1-server"),
+        ("debian12", "l2-server"),
+        ("ubuntu2404", "l1-server"),
+        ("ubuntu2404", "l2-server"),
+    ],
 )
 def test_the_profile_carries_every_automatable_item_of_its_level(benchmark: str, level: str) -> None:
     profile = load_profile(f"{benchmark}-{level}", RULES)
@@ -46,7 +51,11 @@ def test_every_reference_names_a_rule_of_the_control_maps() -> None:
     known: set[str] = set()
     for path in COMPLIANCE.glob("cis_*.yml"):
         for control in yaml.safe_load(path.read_text())["controls"]:
-            known.update(name for name in (control.get("rules") or []) + (control.get("related_rules") or []) if "=" not in name)
+            known.update(
+                name
+                for name in (control.get("rules") or []) + (control.get("related_rules") or [])
+                if "=" not in name
+            )
     unknown = {rule.id: sorted(set(rule.references) - known) for rule in RULES.rules.values()}
     assert {rule: names for rule, names in unknown.items() if names} == {}
 

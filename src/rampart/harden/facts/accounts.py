@@ -15,7 +15,6 @@ from typing import Generic, TypeVar
 
 from rampart.harden.context import Context
 from rampart.harden.view import Stat, SystemView, ViewError
-from rampart.report.escape import safe_text
 
 PASSWD, GROUP, SHADOW, GSHADOW = "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"
 LOGIN_DEFS, SHELLS = "/etc/login.defs", "/etc/shells"
@@ -26,8 +25,7 @@ T = TypeVar("T")
 
 
 def shown(text: str, limit: int = 80) -> str:
-    """Text from the target, safe to print: control characters escaped, cut to ``limit``."""
-    text = safe_text(text)
+    """Text from the target cut to ``limit`` (left as it is otherwise: reporters escape what they print)."""
     return text if len(text) <= limit else text[:limit] + "..."
 
 

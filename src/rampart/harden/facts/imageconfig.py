@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from rampart.harden.context import Context
-from rampart.report.escape import safe_text
 
 NOT_AN_IMAGE = "the target is not a container image"
 
@@ -44,6 +43,6 @@ def env(config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def shown(text: str, limit: int = 120) -> str:
-    """``text`` for an evidence line: unsafe characters escaped, cut to ``limit`` characters."""
-    clean = safe_text(text[: limit + 1])
+    """``text`` for an evidence line, cut to ``limit`` characters (reporters escape what they print)."""
+    clean = text[: limit + 1]
     return clean if len(clean) <= limit else clean[:limit] + "..."

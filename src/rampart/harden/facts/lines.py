@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from rampart.harden.view import SystemView, ViewError
 
 _COMMENT = re.compile(r"(?:^|(?<=\s))#.*$")
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_SHOWN = 120
 
 
@@ -81,6 +80,6 @@ def gather(view: SystemView, patterns: list[str]) -> Gathered:
 
 
 def printable(text: str, limit: int = MAX_SHOWN) -> str:
-    """``text`` with control and bidi characters shown as escapes, cut to ``limit`` characters."""
-    shown = _UNPRINTABLE.sub(lambda match: f"\\x{ord(match.group()):02x}", text.strip())
+    """``text`` stripped and cut to ``limit`` characters (reporters escape what they print)."""
+    shown = text.strip()
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."

@@ -1,5 +1,6 @@
-"""``sshd_dropin``: set an sshd keyword in /etc/ssh/sshd_config.d/00-rampart.conf. sshd takes the first value it
-reads, and Debian's sshd_config includes sshd_config.d/*.conf at its top, so the ``00-`` file wins."""
+"""``sshd_dropin``: set an sshd keyword where sshd reads it first. sshd takes the first value it reads; Debian's
+sshd_config includes sshd_config.d/*.conf at its top, so /etc/ssh/sshd_config.d/00-rampart.conf wins, unless
+sshd_config itself sets the keyword before that Include (or includes no drop-ins): then that line is changed."""
 
 from __future__ import annotations
 
@@ -34,23 +35,63 @@ def _updated(before: str | None, params: SshdDropinParams) -> str:
     )
 
 
+MAIN = "/etc/ssh/sshd_config"
+_INCLUDE = re.compile(r"(?i)^\s*Include\s+\S*sshd_config\.d")
+_MATCH = re.compile(r"(?i)^\s*Match\s")
+
+
+def _main_line(lines: list[str], key: str) -> int | None:
+    """Where sshd_config itself sets ``key`` before its drop-ins are read (before the Include, outside Match)."""
+    keyword = re.compile(rf"(?i)^\s*{key}(\s|=)")
+    for index, line in enumerate(lines):
+        if _INCLUDE.match(line) or _MATCH.match(line):
+            return None
+        if keyword.match(line):
+            return index
+    return None
+
+
+def _main_edit(main: str | None, params: SshdDropinParams) -> str | None:
+    """The new sshd_config when the value must go there (it sets the key first, or includes no drop-ins)."""
+    if main is None:
+        return None
+    lines = main.splitlines(keepends=True)
+    wanted = render(params.key, params.value, "whitespace") + "\n"
+    found = _main_line(lines, params.key)
+    if found is not None:
+        lines[found] = wanted
+        return "".join(lines)
+    if any(_INCLUDE.match(line) for line in lines):
+        return None
+    return HEADER + wanted + "".join(lines)
+
+
 def plan(params: SshdDropinParams, view: SystemView) -> list[str]:
     refusal = image_refusal(view)
     if refusal:
         return refusal
+    main = current_text(view, MAIN)
+    edited = _main_edit(main, params)
+    if edited is not None:
+        return (
+            []
+            if edited == main
+            else [f"would set '{params.key} {params.value}' in {MAIN} (it is read first)"]
+        )
     before = current_text(view, DROPIN)
     if before is not None and _updated(before, params) == before:
         return []
-    notes = []
-    main = current_text(view, "/etc/ssh/sshd_config") or ""
-    if not re.search(r"(?im)^\s*Include\s+\S*sshd_config\.d", main):
-        notes.append(
-            "note: /etc/ssh/sshd_config does not include sshd_config.d/*.conf; add 'Include' at its top"
-        )
-    return [f"would set '{params.key} {params.value}' in {DROPIN}", *notes]
+    return [f"would set '{params.key} {params.value}' in {DROPIN}"]
 
 
 def apply(params: SshdDropinParams, root: str) -> list[str]:
+    main = read_current(root, MAIN)
+    edited = _main_edit(main, params)
+    if edited is not None:
+        if edited == main:
+            return []
+        write_atomic(root, MAIN, edited, 0o600)
+        return [f"set '{params.key} {params.value}' in {MAIN} (reload sshd to use it)"]
     before = read_current(root, DROPIN)
     after = _updated(before, params)
     if after == before:
@@ -59,4 +100,4 @@ def apply(params: SshdDropinParams, root: str) -> list[str]:
     return [f"set '{params.key} {params.value}' in {DROPIN} (reload sshd to use it)"]
 
 
-FIX = FixType("sshd_dropin", SshdDropinParams, plan, apply, "set an sshd keyword in a rampart drop-in file")
+FIX = FixType("sshd_dropin", SshdDropinParams, plan, apply, "set an sshd keyword where sshd reads it first")

@@ -84,7 +84,7 @@ def test_escape_sequences_in_file_names(tmp_path: Path) -> None:
     context = context_for(tmp_path, {"files": {"srv/\x1b[2Jx\x07": {"content": "", "mode": 0o666}}})
     outcome = run(context, **{"assert": "world_writable_files"})
     assert outcome.status is Status.FAIL
-    assert "/srv/\\x1b[2Jx\\x07: world-writable file" in outcome.evidence
+    assert "/srv/\x1b[2Jx\x07: world-writable file" in outcome.evidence  # kept raw: reporters escape
 
 
 def test_passwd_without_valid_entries_makes_everything_unowned(tmp_path: Path) -> None:

@@ -141,7 +141,7 @@ def test_garbage_and_control_characters(tmp_path: Path) -> None:
         tmp_path, {"assert": "no_nopasswd"}, {"g": garbage + "evil ALL=NOPASSWD: \x1b]0;pwned\x07 ALL\n"}
     )
     assert outcome.status is Status.FAIL
-    assert "\x1b" not in text(outcome) and "\x07" not in text(outcome)
+    assert "\x1b" in text(outcome) and "\x07" in text(outcome)  # kept raw: reporters escape
 
 
 def test_one_question_only() -> None:

@@ -25,11 +25,29 @@ def test_creates_then_updates(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
 
 
-def test_plan_notes_a_missing_include(tmp_path: Path) -> None:
+def test_without_an_include_the_value_goes_first_into_sshd_config(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "etc/ssh").mkdir(parents=True)
-    (root / "etc/ssh/sshd_config").write_text("PermitRootLogin yes\n")
-    assert "does not include" in plan(SshdDropinParams(key="X", value=1), RootView(str(root)))[1]
+    (root / "etc/ssh/sshd_config").write_text("PermitRootLogin yes\nMatch User x\n  MaxAuthTries 9\n")
+    params = SshdDropinParams(key="MaxAuthTries", value=3)
+    assert plan(params, RootView(str(root))) == [
+        "would set 'MaxAuthTries 3' in /etc/ssh/sshd_config (it is read first)"
+    ]
+    apply(params, str(root))
+    lines = (root / "etc/ssh/sshd_config").read_text().splitlines()
+    assert lines[1:] == ["MaxAuthTries 3", "PermitRootLogin yes", "Match User x", "  MaxAuthTries 9"]
+    assert not (root / DROPIN.lstrip("/")).exists()
+
+
+def test_a_value_sshd_config_sets_before_its_include_is_changed_there(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "etc/ssh").mkdir(parents=True)
+    config = "MaxAuthTries 6\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n"
+    (root / "etc/ssh/sshd_config").write_text(config)
+    apply(SshdDropinParams(key="MaxAuthTries", value=4), str(root))
+    apply(SshdDropinParams(key="PermitRootLogin", value="no"), str(root))
+    assert (root / "etc/ssh/sshd_config").read_text() == config.replace("MaxAuthTries 6", "MaxAuthTries 4")
+    assert (root / DROPIN.lstrip("/")).read_text().splitlines()[1:] == ["PermitRootLogin no"]
 
 
 @pytest.mark.parametrize("key", ["Max Auth", "Max\nTries", "../x", ""])
