@@ -13,8 +13,6 @@ import base64
 import binascii
 import hashlib
 import re
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,14 +22,13 @@ import orjson
 from rampart.errors import InventoryError
 from rampart.fim.entrycodec import encode_entry
 from rampart.fim.model import Cause, Change, ChangeKind, CheckResult
+from rampart.fleet import fields
 
 SCHEMA = "rampart.fim.result/1"
 MAX_BYTES = 64 * 1024 * 1024
 MAX_CHANGES = 100_000
 MAX_ERRORS = 10_000
-MAX_TEXT = 512
 MAX_PATH = 4096
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOP = {
     "schema",
     "id",
@@ -107,11 +104,11 @@ def build_fim_result(
         "id": result_id,
         "job_id": job_id,
         "collected_at": collected_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "baseline": {key: _safe(baseline.get(key, "")) for key in sorted(_BASELINE)},
+        "baseline": {key: fields.safe(baseline.get(key, "")) for key in sorted(_BASELINE)},
         "entries": result.entries if result else 0,
         "changes": [_change_document(change) for change in changes],
-        "errors": [{"path_b64": _b64(path), "message": _safe(message)} for path, message in errors],
-        "refused": None if refused is None else _safe(refused),
+        "errors": [{"path_b64": _b64(path), "message": fields.safe(message)} for path, message in errors],
+        "refused": None if refused is None else fields.safe(refused),
         "complete": result is None
         or (len(changes), len(errors)) == (len(result.changes), len(result.errors)),
     }
@@ -123,10 +120,11 @@ def _change_document(change: Change) -> dict[str, Any]:
         "path_b64": _b64(change.path),
         "change": change.kind.value,
         "cause": change.cause.value,
-        "package": None if change.package is None else _safe(change.package),
-        "note": None if change.note is None else _safe(change.note),
+        "package": None if change.package is None else fields.safe(change.package),
+        "note": None if change.note is None else fields.safe(change.note),
         "attributes": [
-            {"name": a.attr.value, "before": _safe(a.before), "after": _safe(a.after)} for a in change.attrs
+            {"name": a.attr.value, "before": fields.safe(a.before), "after": fields.safe(a.after)}
+            for a in change.attrs
         ],
         "fingerprint": fingerprint(change),
     }
@@ -136,27 +134,24 @@ def _b64(path: bytes) -> str:
     return base64.b64encode(path[:MAX_PATH]).decode()
 
 
-def _safe(text: str) -> str:
-    """Control characters escaped as ``\\xNN``, then capped (agents make text safe, never refuse it)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)[:MAX_TEXT]
-
-
 def parse_fim_result(data: bytes) -> FimResult:
     """Read and check an upload; `InventoryError` naming the first problem."""
     if len(data) > MAX_BYTES:
         raise InventoryError(f"fim result is larger than {MAX_BYTES} bytes")
-    document = _load(data)
+    document = fields.load(data, SCHEMA, "fim result", _TOP)
     return FimResult(
-        id=_uuid(document["id"]),
-        job_id=_optional(document.get("job_id"), "job_id"),
+        id=fields.uuid_text(document["id"]),
+        job_id=fields.optional(document.get("job_id"), "job_id"),
         collected_at=_time(document["collected_at"]),
         baseline=_baseline(document["baseline"]),
         entries=_count(document["entries"], "entries"),
         changes=tuple(
-            _change(c, n) for n, c in enumerate(_list(document["changes"], "changes", MAX_CHANGES))
+            _change(c, n) for n, c in enumerate(fields.items(document["changes"], "changes", MAX_CHANGES))
         ),
-        errors=tuple(_error(e, n) for n, e in enumerate(_list(document["errors"], "errors", MAX_ERRORS))),
-        refused=_optional(document.get("refused"), "refused"),
+        errors=tuple(
+            _error(e, n) for n, e in enumerate(fields.items(document["errors"], "errors", MAX_ERRORS))
+        ),
+        refused=fields.optional(document.get("refused"), "refused"),
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         complete=_flag(document["complete"], "complete"),
@@ -169,65 +164,15 @@ def _flag(value: object, where: str) -> bool:
     return value
 
 
-def _load(data: bytes) -> dict[str, Any]:
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise InventoryError("fim result is not valid UTF-8 JSON") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise InventoryError(f"fim result must be a {SCHEMA!r} object")
-    _keys(document, _TOP, "fim result")
-    return document
-
-
-def _keys(obj: dict[str, Any], expected: set[str], where: str) -> None:
-    if set(obj) != expected:
-        odd = sorted(set(obj) ^ expected)[0]
-        raise InventoryError(f"{where} has an unknown or missing key {_show(odd)}")
-
-
-def _show(text: str) -> str:
-    return repr(_safe(str(text))[:64])
-
-
-def _text(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise InventoryError(f"{where} must be a string")
-    if len(value) > MAX_TEXT:
-        raise InventoryError(f"{where} is longer than {MAX_TEXT} characters")
-    if _CONTROL.search(value):
-        raise InventoryError(f"{where} contains a control character")
-    return value
-
-
-def _optional(value: object, where: str) -> str | None:
-    return None if value is None else _text(value, where)
-
-
 def _count(value: object, where: str) -> int:
     if type(value) is not int or value < 0:
         raise InventoryError(f"{where} must be a whole number")
     return value
 
 
-def _list(value: object, where: str, limit: int) -> Sequence[Any]:
-    if not isinstance(value, list):
-        raise InventoryError(f"{where} must be a list")
-    if len(value) > limit:
-        raise InventoryError(f"{where} has more than {limit} entries")
-    return value
-
-
-def _uuid(value: object) -> str:
-    try:
-        return str(uuid.UUID(_text(value, "id")))
-    except ValueError:
-        raise InventoryError("id must be a UUID") from None
-
-
 def _time(value: object) -> datetime:
     try:
-        parsed = datetime.fromisoformat(_text(value, "collected_at"))
+        parsed = datetime.fromisoformat(fields.text(value, "collected_at"))
     except ValueError:
         raise InventoryError("collected_at must be an RFC 3339 time") from None
     offset = parsed.utcoffset()
@@ -239,12 +184,12 @@ def _time(value: object) -> datetime:
 def _baseline(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         raise InventoryError("baseline must be an object")
-    _keys(value, _BASELINE, "baseline")
-    return {key: _text(value[key], f"baseline.{key}") for key in sorted(_BASELINE)}
+    fields.keys(value, _BASELINE, "baseline")
+    return {key: fields.text(value[key], f"baseline.{key}") for key in sorted(_BASELINE)}
 
 
 def _path(value: object, where: str) -> bytes:
-    # not `_text`: a path's base64 is longer than MAX_TEXT; validate=True refuses every non-base64 character
+    # not `fields.text`: a path's base64 is longer than fields.MAX_TEXT; validate=True refuses every non-base64 character
     if not isinstance(value, str) or len(value) > MAX_PATH * 2:
         raise InventoryError(f"{where} must be base64 of at most {MAX_PATH} bytes")
     try:
@@ -258,30 +203,23 @@ def _path(value: object, where: str) -> bytes:
     return path
 
 
-def _choice(value: object, allowed: set[str], where: str) -> str:
-    text = _text(value, where)
-    if text not in allowed:
-        raise InventoryError(f"{where} must be one of {', '.join(sorted(allowed))}")
-    return text
-
-
 def _change(value: object, index: int) -> FimChange:
     where = f"changes[{index}]"
     if not isinstance(value, dict):
         raise InventoryError(f"{where} must be an object")
-    _keys(value, _CHANGE, where)
-    fingerprint_text = _text(value["fingerprint"], f"{where}.fingerprint")
+    fields.keys(value, _CHANGE, where)
+    fingerprint_text = fields.text(value["fingerprint"], f"{where}.fingerprint")
     if not re.fullmatch(r"(?:[0-9a-f]{64})?", fingerprint_text):
         raise InventoryError(f"{where}.fingerprint must be a SHA-256 hex digest or empty")
     return FimChange(
         path=_path(value["path_b64"], f"{where}.path_b64"),
-        change=_choice(value["change"], {k.value for k in ChangeKind}, f"{where}.change"),
-        cause=_choice(value["cause"], {c.value for c in Cause}, f"{where}.cause"),
-        package=_optional(value["package"], f"{where}.package"),
-        note=_optional(value["note"], f"{where}.note"),
+        change=fields.choice(value["change"], {k.value for k in ChangeKind}, f"{where}.change"),
+        cause=fields.choice(value["cause"], {c.value for c in Cause}, f"{where}.cause"),
+        package=fields.optional(value["package"], f"{where}.package"),
+        note=fields.optional(value["note"], f"{where}.note"),
         attributes=tuple(
             _attribute(a, f"{where}.attributes[{n}]")
-            for n, a in enumerate(_list(value["attributes"], f"{where}.attributes", 32))
+            for n, a in enumerate(fields.items(value["attributes"], f"{where}.attributes", 32))
         ),
         fingerprint=fingerprint_text,
     )
@@ -290,13 +228,13 @@ def _change(value: object, index: int) -> FimChange:
 def _attribute(value: object, where: str) -> FimAttribute:
     if not isinstance(value, dict):
         raise InventoryError(f"{where} must be an object")
-    _keys(value, _ATTRIBUTE, where)
-    return FimAttribute(*(_text(value[k], f"{where}.{k}") for k in ("name", "before", "after")))
+    fields.keys(value, _ATTRIBUTE, where)
+    return FimAttribute(*(fields.text(value[k], f"{where}.{k}") for k in ("name", "before", "after")))
 
 
 def _error(value: object, index: int) -> tuple[bytes, str]:
     where = f"errors[{index}]"
     if not isinstance(value, dict):
         raise InventoryError(f"{where} must be an object")
-    _keys(value, {"path_b64", "message"}, where)
-    return _path(value["path_b64"], f"{where}.path_b64"), _text(value["message"], f"{where}.message")
+    fields.keys(value, {"path_b64", "message"}, where)
+    return _path(value["path_b64"], f"{where}.path_b64"), fields.text(value["message"], f"{where}.message")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from typing import Any
 import orjson
 
 from rampart.errors import InventoryError
+from rampart.fleet import fields
 from rampart.harden.model import HardenReport, Level, RuleResult, Status
 
 SCHEMA = "rampart.harden.result/1"
@@ -33,13 +33,11 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_RESULTS = 2_000
 MAX_EVIDENCE = 20
 MAX_EVIDENCE_TEXT = 500
-MAX_TEXT = 512
 MAX_CIS = 16
 MAX_DURATION = 7 * 24 * 3600.0
 STATUSES = frozenset(s.value for s in Status)
 SEVERITIES = frozenset(str(level) for level in Level)
 TARGET_KINDS = frozenset({"host", "rootfs", "image"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
 _PROFILE_ID = re.compile(r"[a-z0-9][a-z0-9_.+-]{0,79}")
 _BENCHMARK = re.compile(r"[a-z0-9_.-]{0,64}")
@@ -109,8 +107,8 @@ def from_report(report: HardenReport, result_id: str, job_id: str | None) -> byt
     results = [_result_document(result) for result in report.results[:MAX_RESULTS]]
     document = _head(result_id, job_id, report.profile, _parse_time(report.started) or datetime.now(UTC))
     document.update(
-        profile_title=_safe(report.profile_title),
-        benchmark=_safe(report.benchmark),
+        profile_title=fields.safe(report.profile_title),
+        benchmark=fields.safe(report.benchmark),
         target_kind=report.target_kind,
         duration_seconds=max(0.0, min(float(report.duration_seconds), MAX_DURATION)),
         score=score_of([r["status"] for r in results]),
@@ -124,7 +122,7 @@ def error_document(profile: str, error: str, result_id: str, job_id: str | None,
     a profile id at all) and why."""
     named = profile if _PROFILE_ID.fullmatch(profile) else INVALID_PROFILE
     document = _head(result_id, job_id, named, started)
-    document["error"] = _safe(error) or "the run failed"
+    document["error"] = fields.safe(error) or "the run failed"
     return orjson.dumps(document)
 
 
@@ -133,7 +131,7 @@ def _head(result_id: str, job_id: str | None, profile: str, started: datetime) -
         "schema": SCHEMA,
         "id": result_id,
         "job_id": job_id,
-        "profile": _safe(profile)[:80],
+        "profile": fields.safe(profile)[:80],
         "profile_title": "",
         "benchmark": "",
         "target_kind": "host",
@@ -148,27 +146,22 @@ def _head(result_id: str, job_id: str | None, profile: str, started: datetime) -
 def _result_document(result: RuleResult) -> dict[str, Any]:
     return {
         "rule": result.rule,
-        "title": _safe(result.title),
-        "section": _safe(result.section),
-        "cis": [_safe(item)[:32] for item in result.cis[:MAX_CIS]],
+        "title": fields.safe(result.title),
+        "section": fields.safe(result.section),
+        "cis": [fields.safe(item)[:32] for item in result.cis[:MAX_CIS]],
         "status": result.status.value,
         "severity": str(result.severity),
         "evidence": bounded_evidence(result.evidence),
-        "reason": _safe(result.reason),
+        "reason": fields.safe(result.reason),
     }
 
 
 def bounded_evidence(lines: Sequence[str]) -> list[str]:
     """At most `MAX_EVIDENCE` safe lines of at most `MAX_EVIDENCE_TEXT` characters; the last says what was cut."""
-    kept = [_safe(line, MAX_EVIDENCE_TEXT) for line in lines[:MAX_EVIDENCE]]
+    kept = [fields.safe(line, MAX_EVIDENCE_TEXT) for line in lines[:MAX_EVIDENCE]]
     if len(lines) > MAX_EVIDENCE:
         kept[-1] = f"... {len(lines) - MAX_EVIDENCE + 1} more evidence lines not sent"
     return kept
-
-
-def _safe(text: str, limit: int = MAX_TEXT) -> str:
-    """Control characters escaped as ``\\xNN``, then capped (agents make text safe, never refuse it)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)[:limit]
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -183,19 +176,21 @@ def parse_harden_result(data: bytes) -> HardenResult:
     """Read and check an upload; `InventoryError` naming the first problem, in one line."""
     if len(data) > MAX_BYTES:
         raise InventoryError(f"harden result is larger than {MAX_BYTES} bytes")
-    document = _load(data)
-    results = tuple(_result(r, n) for n, r in enumerate(_list(document["results"], "results", MAX_RESULTS)))
+    document = fields.load(data, SCHEMA, "harden result", _TOP)
+    results = tuple(
+        _result(r, n) for n, r in enumerate(fields.items(document["results"], "results", MAX_RESULTS))
+    )
     _unique(results)
-    error = _optional(document["error"], "error")
+    error = fields.optional(document["error"], "error")
     if error is not None and results:
         raise InventoryError("a harden result with an error carries no results")
     return HardenResult(
-        id=_uuid(document["id"]),
-        job_id=_optional(document["job_id"], "job_id"),
+        id=fields.uuid_text(document["id"]),
+        job_id=fields.optional(document["job_id"], "job_id"),
         profile=_match(document["profile"], _PROFILE_ID, "profile"),
-        profile_title=_text(document["profile_title"], "profile_title"),
+        profile_title=fields.text(document["profile_title"], "profile_title"),
         benchmark=_match(document["benchmark"], _BENCHMARK, "benchmark"),
-        target_kind=_choice(document["target_kind"], TARGET_KINDS, "target_kind"),
+        target_kind=fields.choice(document["target_kind"], TARGET_KINDS, "target_kind"),
         started=_time(document["started"]),
         duration_seconds=_number(document["duration_seconds"], "duration_seconds", MAX_DURATION),
         score=_score(document["score"], results),
@@ -206,52 +201,10 @@ def parse_harden_result(data: bytes) -> HardenResult:
     )
 
 
-def _load(data: bytes) -> dict[str, Any]:
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise InventoryError("harden result is not valid UTF-8 JSON") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise InventoryError(f"harden result must be a {SCHEMA!r} object")
-    _keys(document, _TOP, "harden result")
-    return document
-
-
-def _keys(obj: dict[str, Any], expected: set[str], where: str) -> None:
-    if set(obj) != expected:
-        odd = sorted(set(obj) ^ expected)[0]
-        raise InventoryError(f"{where} has an unknown or missing key {_show(odd)}")
-
-
-def _show(text: str) -> str:
-    return repr(_safe(str(text))[:64])
-
-
-def _text(value: object, where: str, limit: int = MAX_TEXT) -> str:
-    if not isinstance(value, str):
-        raise InventoryError(f"{where} must be a string")
-    if len(value) > limit:
-        raise InventoryError(f"{where} is longer than {limit} characters")
-    if _CONTROL.search(value):
-        raise InventoryError(f"{where} contains a control character")
-    return value
-
-
-def _optional(value: object, where: str) -> str | None:
-    return None if value is None else _text(value, where)
-
-
 def _match(value: object, pattern: re.Pattern[str], where: str) -> str:
-    text = _text(value, where)
+    text = fields.text(value, where)
     if not pattern.fullmatch(text):
-        raise InventoryError(f"{where} is not a valid identifier: {_show(text)}")
-    return text
-
-
-def _choice(value: object, allowed: frozenset[str], where: str) -> str:
-    text = _text(value, where)
-    if text not in allowed:
-        raise InventoryError(f"{where} must be one of {', '.join(sorted(allowed))}")
+        raise InventoryError(f"{where} is not a valid identifier: {fields.shown(text)}")
     return text
 
 
@@ -271,23 +224,8 @@ def _score(value: object, results: Sequence[HardenRuleResult]) -> float:
     return expected
 
 
-def _list(value: object, where: str, limit: int) -> Sequence[Any]:
-    if not isinstance(value, list):
-        raise InventoryError(f"{where} must be a list")
-    if len(value) > limit:
-        raise InventoryError(f"{where} has more than {limit} entries")
-    return value
-
-
-def _uuid(value: object) -> str:
-    try:
-        return str(uuid.UUID(_text(value, "id")))
-    except ValueError:
-        raise InventoryError("id must be a UUID") from None
-
-
 def _time(value: object) -> datetime:
-    parsed = _parse_time(_text(value, "started"))
+    parsed = _parse_time(fields.text(value, "started"))
     if parsed is None or parsed.utcoffset() is None:
         raise InventoryError("started must be an RFC 3339 time with a UTC offset")
     if parsed.utcoffset().total_seconds() != 0:  # type: ignore[union-attr]
@@ -299,20 +237,20 @@ def _result(value: object, index: int) -> HardenRuleResult:
     where = f"results[{index}]"
     if not isinstance(value, dict):
         raise InventoryError(f"{where} must be an object")
-    _keys(value, _RESULT, where)
-    cis = _list(value["cis"], f"{where}.cis", MAX_CIS)
-    evidence = _list(value["evidence"], f"{where}.evidence", MAX_EVIDENCE)
+    fields.keys(value, _RESULT, where)
+    cis = fields.items(value["cis"], f"{where}.cis", MAX_CIS)
+    evidence = fields.items(value["evidence"], f"{where}.evidence", MAX_EVIDENCE)
     return HardenRuleResult(
         rule=_match(value["rule"], _RULE_ID, f"{where}.rule"),
-        title=_text(value["title"], f"{where}.title"),
-        section=_text(value["section"], f"{where}.section"),
+        title=fields.text(value["title"], f"{where}.title"),
+        section=fields.text(value["section"], f"{where}.section"),
         cis=tuple(_match(c, _CIS_ID, f"{where}.cis[{n}]") for n, c in enumerate(cis)),
-        status=_choice(value["status"], STATUSES, f"{where}.status"),
-        severity=_choice(value["severity"], SEVERITIES, f"{where}.severity"),
+        status=fields.choice(value["status"], STATUSES, f"{where}.status"),
+        severity=fields.choice(value["severity"], SEVERITIES, f"{where}.severity"),
         evidence=tuple(
-            _text(line, f"{where}.evidence[{n}]", MAX_EVIDENCE_TEXT) for n, line in enumerate(evidence)
+            fields.text(line, f"{where}.evidence[{n}]", MAX_EVIDENCE_TEXT) for n, line in enumerate(evidence)
         ),
-        reason=_text(value["reason"], f"{where}.reason"),
+        reason=fields.text(value["reason"], f"{where}.reason"),
     )
 
 
