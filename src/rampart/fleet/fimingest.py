@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from rampart.errors import InventoryError
 from rampart.fleet.fimresult import FimChange, FimResult
-from rampart.fleet.sql import chunks, insert_ignoring_duplicates
+from rampart.fleet.sql import chunks, claim_upload
 from rampart.report.escape import shown_bytes
 from rampart.store.engine import take_write_lock
-from rampart.store.models import FimChangeRow, FimStatusRow, Host, Result
+from rampart.store.models import FimChangeRow, FimStatusRow, Host
 
 RESULT_KIND = "fim"
 OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
@@ -58,7 +58,7 @@ def ingest_fim(session: Session, host_id: str, result: FimResult, now: datetime)
     take_write_lock(session)
     if session.get(Host, host_id, with_for_update=True) is None:
         raise InventoryError(f"unknown host {host_id[:64]!r}")
-    if not _claim(session, host_id, result, now):
+    if not claim_upload(session, host_id, RESULT_KIND, result, now):
         return FimOutcome(stored=False)
     status = session.get(FimStatusRow, host_id)
     if status is not None and result.collected_at < status.checked_at:
@@ -75,20 +75,6 @@ def ingest_fim(session: Session, host_id: str, result: FimResult, now: datetime)
     opened, resolved = sync_changes(session, host_id, result, now)
     session.flush()
     return FimOutcome(stored=True, applied=True, opened=opened, resolved=resolved)
-
-
-def _claim(session: Session, host_id: str, result: FimResult, now: datetime) -> bool:
-    """Record the result id; False when it was already there."""
-    row = {
-        "id": result.id,
-        "host_id": host_id,
-        "kind": RESULT_KIND,
-        "received_at": now,
-        "sha256": result.sha256,
-        "size": result.size,
-    }
-    statement = insert_ignoring_duplicates(session, Result).values(row).returning(Result.id)
-    return session.execute(statement).first() is not None
 
 
 def _update_status(status: FimStatusRow, result: FimResult) -> None:

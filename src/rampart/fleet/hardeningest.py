@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from rampart.errors import InventoryError
 from rampart.fleet.hardenresult import HardenResult, HardenRuleResult
-from rampart.fleet.sql import chunks, insert_ignoring_duplicates
+from rampart.fleet.sql import chunks, claim_upload
 from rampart.store.engine import take_write_lock
-from rampart.store.models import HardenResultRow, HardenRunRow, Host, Result
+from rampart.store.models import HardenResultRow, HardenRunRow, Host
 
 RESULT_KIND = "harden"
 
@@ -47,7 +47,7 @@ def ingest_harden(session: Session, host_id: str, result: HardenResult, now: dat
     take_write_lock(session)
     if session.get(Host, host_id, with_for_update=True) is None:
         raise InventoryError(f"unknown host {host_id[:64]!r}")
-    if not _claim(session, host_id, result, now):
+    if not claim_upload(session, host_id, RESULT_KIND, result, now):
         return HardenOutcome(stored=False)
     newest = _newest_start(session, host_id, result.profile)
     session.add(_run_row(host_id, result, now))
@@ -59,20 +59,6 @@ def ingest_harden(session: Session, host_id: str, result: HardenResult, now: dat
     new, changed, removed = sync_results(session, host_id, result)
     session.flush()
     return HardenOutcome(stored=True, applied=True, new=new, changed=changed, removed=removed)
-
-
-def _claim(session: Session, host_id: str, result: HardenResult, now: datetime) -> bool:
-    """Record the result id; False when it was already there."""
-    row = {
-        "id": result.id,
-        "host_id": host_id,
-        "kind": RESULT_KIND,
-        "received_at": now,
-        "sha256": result.sha256,
-        "size": result.size,
-    }
-    statement = insert_ignoring_duplicates(session, Result).values(row).returning(Result.id)
-    return session.execute(statement).first() is not None
 
 
 def _newest_start(session: Session, host_id: str, profile: str) -> datetime | None:

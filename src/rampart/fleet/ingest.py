@@ -18,11 +18,11 @@ from rampart.errors import InventoryError
 from rampart.fleet.holdings import HOSTS, Holdings
 from rampart.fleet.inventory import Inventory
 from rampart.fleet.judge import judge, store_verdicts
-from rampart.fleet.sql import chunks, insert_ignoring_duplicates, lock_fleet, sync_findings
+from rampart.fleet.sql import chunks, claim_upload, insert_ignoring_duplicates, lock_fleet, sync_findings
 from rampart.match.source import AdvisorySource
 from rampart.model import Package
 from rampart.store.engine import take_write_lock
-from rampart.store.models import Host, PackageRow, Result
+from rampart.store.models import Host, PackageRow
 from rampart.store.state import ADVISORY_BUILD, get_state
 
 PackageKey = tuple[str, str, str, str, str, str]
@@ -51,7 +51,7 @@ def ingest_inventory(
     host = session.get(Host, host_id, with_for_update=True)
     if host is None:
         raise InventoryError(f"unknown host {host_id[:64]!r}")
-    if not _claim(session, host_id, inventory, now):
+    if not claim_upload(session, host_id, RESULT_KIND, inventory, now):
         return IngestOutcome(stored=False)
     if host.inventory_at is not None and inventory.collected_at < host.inventory_at:
         return IngestOutcome(stored=True)  # an older upload arriving late: kept as a result, not applied
@@ -61,20 +61,6 @@ def ingest_inventory(
     _update_host(host, inventory, now)
     session.flush()
     return IngestOutcome(True, opened, closed, len(package_ids))
-
-
-def _claim(session: Session, host_id: str, inventory: Inventory, now: datetime) -> bool:
-    """Record the result id; False when it was already there."""
-    row = {
-        "id": inventory.id,
-        "host_id": host_id,
-        "kind": RESULT_KIND,
-        "received_at": now,
-        "sha256": inventory.sha256,
-        "size": inventory.size,
-    }
-    statement = insert_ignoring_duplicates(session, Result).values(row).returning(Result.id)
-    return session.execute(statement).first() is not None
 
 
 def package_key(package: Package) -> PackageKey:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rampart.fleet.holdings import HOSTS, Holdings
-from rampart.store.models import Base, PackageVuln
+from rampart.store.models import Base, PackageVuln, Result
 from rampart.store.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -50,6 +50,33 @@ def insert_ignoring_duplicates(session: Session, model: type[Base]) -> Any:
     """An INSERT for ``model`` that skips rows whose unique key already exists (both databases)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model).on_conflict_do_nothing()
+
+
+class Upload(Protocol):
+    """What every agent upload carries for idempotency: its id, and the digest and size of its bytes."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+def claim_upload(session: Session, host_id: str, kind: str, upload: Upload, now: datetime) -> bool:
+    """Record an upload's id for its host; False when it was already recorded (a retry: apply nothing)."""
+    row = {
+        "id": upload.id,
+        "host_id": host_id,
+        "kind": kind,
+        "received_at": now,
+        "sha256": upload.sha256,
+        "size": upload.size,
+    }
+    statement = insert_ignoring_duplicates(session, Result).values(row).returning(Result.id)
+    return session.execute(statement).first() is not None
 
 
 def rowcount(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> int:
