@@ -6,7 +6,7 @@
         --map-by-title ../shared/compliance/cis_debian12.yml
     scripts/harden_profiles.py ../shared/compliance/cis_al2023.yml al2023 --map-by-reference \
         --map-by-title ../shared/compliance/cis_debian12.yml --skip-section 1.2 --skip-section 1.4 \
-        --skip-section 2 --skip-section 4 --skip-section 5.3
+        --skip-section "2 " --skip-section "2.1 Server" --skip-section 4 --skip-section 5.3
 
 A control map (ComplianceAsCode's control file for a CIS benchmark) lists each benchmark item: its id, levels,
 status and the ComplianceAsCode rule names that implement it. The script:
@@ -163,13 +163,15 @@ def _title(control: dict[str, Any]) -> str:
 def map_by_title(controls: list[dict[str, Any]], benchmark: str, base: Path, skip: tuple[str, ...]) -> None:
     """Add to each rule the ``benchmark`` item whose title is word for word that of the rule's ``base_name``
     item (the same benchmark text, so the same requirement)."""
-    theirs = {_title(c): str(c["id"]) for c in controls}
+    theirs: dict[str, set[str]] = {}
+    for control in controls:
+        theirs.setdefault(_title(control), set()).add(str(control["id"]))
     ours = {str(c["id"]): _title(c) for c in _controls(base)}
     base_name = base.stem.removeprefix("cis_")
     for rule in _rules():
         if base_name not in rule.cis or args_skip(rule.section, skip):
             continue
-        matched = {theirs[ours[i]] for i in rule.cis[base_name] if ours.get(i) in theirs}
+        matched = {found for i in rule.cis[base_name] for found in theirs.get(ours.get(i, ""), ())}
         ids = sorted(matched | set(rule.cis.get(benchmark, ())), key=_key)
         if matched - set(rule.cis.get(benchmark, ())):
             _set_cis(rule.source, rule.id, {**{k: list(v) for k, v in rule.cis.items()}, benchmark: ids})

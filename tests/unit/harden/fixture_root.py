@@ -3,12 +3,14 @@
 A scenario is a mapping::
 
     kind: rootfs            # rootfs (default), host (rootfs + the recorded runtime below) or image
-    base: debian12          # debian12 (default: os-release, root/daemon/nobody in passwd, group, shadow) or none
+    base: debian12          # debian12 (default: os-release, root/daemon/nobody in passwd, group, shadow), al2023
+                            # (the same files with an Amazon Linux 2023 os-release) or none
     files: {etc/ssh/sshd_config: "MaxAuthTries 4\n", etc/shadow: {content: "...", mode: 0o640, uid: 0, gid: 42}}
     dirs: {etc/cron.d: {mode: 0o700}}
     links: {etc/mtab: /proc/self/mounts}
     remove: [etc/shadow]    # paths of the base to leave out
     packages: [openssh-server, sudo]   # recorded as installed in the dpkg status file
+    rpm_packages: [cronie, chrony]     # recorded as installed in a real rpm database (var/lib/rpm/rpmdb.sqlite)
     runtime: {sysctl: {...}, modules: [...], mounts: [...], units: {...}, listening: [...], commands: {...}}
     variables: {sshd_max_auth_tries: 3}
     image: {config: {...}}  # kind image only: the image config (see fixture_image.py)
@@ -23,6 +25,7 @@ from typing import Any
 from rampart.harden.rootview import RootView
 from rampart.harden.runtime import StaticRuntime
 from rampart.harden.view import SystemView
+from unit.inventory.rpm_helpers import header_blob, package_entries, write_rpmdb
 
 DEBIAN12_BASE: dict[str, Any] = {
     "etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
@@ -39,6 +42,16 @@ DEBIAN12_BASE: dict[str, Any] = {
     },
     "etc/gshadow": {"content": "root:*::\ndaemon:*::\nshadow:*::\nnogroup:*::\n", "mode": 0o640, "gid": 42},
     "usr/lib/systemd/systemd": {"content": "", "mode": 0o755},
+}
+
+AL2023_OS_RELEASE = (
+    'NAME="Amazon Linux"\nVERSION="2023"\nID="amzn"\nID_LIKE="fedora"\nVERSION_ID="2023"\n'
+    'PRETTY_NAME="Amazon Linux 2023"\nCPE_NAME="cpe:2.3:o:amazon:amazon_linux:2023"\n'
+)
+BASES: dict[str, dict[str, Any]] = {
+    "debian12": DEBIAN12_BASE,
+    "al2023": {**DEBIAN12_BASE, "etc/os-release": AL2023_OS_RELEASE},
+    "none": {},
 }
 
 
@@ -70,14 +83,24 @@ def _dpkg_status(names: list[str]) -> str:
     return "\n".join(stanzas)
 
 
+def _rpmdb(root: Path, names: list[str]) -> None:
+    blobs: list[object] = []
+    for item in names:
+        name, _, version = str(item).partition("=")
+        blobs.append(header_blob(package_entries(name, version or "1.0", "1.amzn2023")))
+    write_rpmdb(root / "var/lib/rpm/rpmdb.sqlite", blobs)
+
+
 def build_root(root: Path, scenario: dict[str, Any]) -> None:
     """Write the scenario's tree under ``root``."""
-    files: dict[str, Any] = dict(DEBIAN12_BASE) if scenario.get("base", "debian12") == "debian12" else {}
+    files: dict[str, Any] = dict(BASES[scenario.get("base", "debian12")])
     for rel in scenario.get("remove", ()):
         files.pop(rel, None)
     files.update(scenario.get("files") or {})
     if "packages" in scenario:
         files["var/lib/dpkg/status"] = _dpkg_status(list(scenario["packages"]))
+    if "rpm_packages" in scenario:
+        _rpmdb(root, list(scenario["rpm_packages"]))
     for rel, spec in (scenario.get("dirs") or {}).items():
         (root / rel).mkdir(parents=True, exist_ok=True)
         _own(root / rel, spec or {}, 0o755)

@@ -15,7 +15,7 @@ COMPLIANCE = Path(__file__).resolve().parents[4] / "shared" / "compliance"
 RULES = load_rules()
 AUTOMATABLE = {"automated", "partial"}
 LEVELS = {"l1-server": {"l1_server"}, "l2-server": {"l1_server", "l2_server"}}
-NOT_COVERED: dict[str, dict[str, str]] = {"debian12": {}, "ubuntu2404": {}}
+NOT_COVERED: dict[str, dict[str, str]] = {"debian12": {}, "ubuntu2404": {}, "al2023": {}}
 
 
 def _items(benchmark: str, levels: set[str]) -> set[str]:

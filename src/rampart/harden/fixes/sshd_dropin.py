@@ -24,7 +24,7 @@ class SshdDropinParams(Params):
     @field_validator("key")
     @classmethod
     def _key(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{1,64}", value):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,63}", value):
             raise ValueError(f"{value!r} is not an sshd keyword")
         return value
 
