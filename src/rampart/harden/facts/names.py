@@ -1,7 +1,8 @@
 """User and group names of the target: name → id tables read from the target's own /etc/passwd and /etc/group.
 
-Memoized per run via ``context.memo("names", ...)``. Garbage lines are skipped; ``root`` means 0 even when
-the target has no passwd file. (A stop-gap until ``facts/accounts.py`` offers the same lookup.)
+Memoized per run via ``context.memo("names", ...)``; fixes read it straight from a view (they run outside a
+check run). Only names and ids: ``facts/accounts.py`` holds the full account records that account rules judge.
+Garbage lines are skipped; ``root`` means 0 even when the target has no passwd file.
 """
 
 from __future__ import annotations
