@@ -82,8 +82,7 @@ class ImageView:
 
     @property
     def _root(self) -> Dir:
-        root: Dir = self.image._root  # the target keeps its tree private; this view only reads it
-        return root
+        return self.image.tree
 
     def _lookup(self, path: str, follow: bool) -> Node | None:
         try:

@@ -65,6 +65,11 @@ class ImageTarget:
     def errors(self) -> tuple[FileError, ...]:
         return tuple(self._errors)
 
+    @property
+    def tree(self) -> Dir:
+        """The image's merged virtual tree (metadata only: modes, owners, link targets), for read-only views."""
+        return self._root
+
     def walk(self, wanted: DirectoryFilter | None = None) -> Iterator[FileInfo]:
         """Every regular file of the final tree (``wanted`` ones only), grouped by the layer holding its bytes."""
         by_layer: dict[int, list[Located]] = {}
