@@ -217,6 +217,7 @@ class AgentProcess:
             "--scan-interval",
             str(scan_interval_minutes),
         ]
+        args += ["--harden-interval", "0"]  # hardening runs only where a test asks for them
         if fim is None:
             args += ["--fim-interval", "0"]
         else:

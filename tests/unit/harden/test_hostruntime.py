@@ -38,7 +38,7 @@ def test_unit_state_is_honest_about_systemd() -> None:
     assert runtime.unit_state("--help") == runtime.unit_state("--help")
 
 
-def test_unit_states_are_batched(tmp_path: Path, monkeypatch: object) -> None:
+def test_unit_states_are_batched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "systemd" / "system").mkdir(parents=True)
     calls: list[tuple[str, ...]] = []
 
@@ -49,17 +49,11 @@ def test_unit_states_are_batched(tmp_path: Path, monkeypatch: object) -> None:
     import rampart.harden.hostruntime as module
 
     runtime = HostRuntime(run=str(tmp_path))
-    module.run_capped = fake
-    module.shutil.which = lambda name, path=None: "/usr/bin/" + name
-    try:
-        runtime.prefetch_units(["a.service", "b.service"])
-        assert runtime.unit_state("a.service").enabled == "enabled"
-        assert runtime.unit_state("b.service").enabled == "not-found"
-    finally:
-        module.run_capped = run_capped
-        import shutil
-
-        module.shutil.which = shutil.which
+    monkeypatch.setattr(module, "run_capped", fake)
+    monkeypatch.setattr(module.shutil, "which", lambda name, path=None: "/usr/bin/" + name)
+    runtime.prefetch_units(["a.service", "b.service"])
+    assert runtime.unit_state("a.service").enabled == "enabled"
+    assert runtime.unit_state("b.service").enabled == "not-found"
     assert len(calls) == 1 and calls[0][-2:] == ("a.service", "b.service")
 
 

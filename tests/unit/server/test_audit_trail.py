@@ -139,6 +139,14 @@ def _check_fim(api: Api) -> Any:
     return api.call("POST", f"/hosts/{host_id}/fim/check", api.admin_token)
 
 
+def _request_harden(api: Api) -> Any:
+    host_id = api.host("web-1")
+    api.connect_agent(host_id)
+    return api.call(
+        "POST", f"/harden/hosts/{host_id}/request", api.admin_token, json={"profile": "ssh-server"}
+    )
+
+
 # (method, path as routed) -> a successful call of it
 SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/auth/logout"): _logout,
@@ -162,6 +170,7 @@ SUCCESSFUL_CALLS: dict[tuple[str, str], Callable[[Api], Any]] = {
     ("POST", "/registries/{name}/scan"): _scan_registry,
     ("POST", "/fim/changes/accept"): _accept_fim_changes,
     ("POST", "/hosts/{host_ref}/fim/check"): _check_fim,
+    ("POST", "/harden/hosts/{host_ref}/request"): _request_harden,
 }
 
 
