@@ -27,6 +27,10 @@ OSCAP_PROFILE = "xccdf_org.ssgproject.content_profile_cis_level1_server"
 XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 RULE_PREFIX = "xccdf_org.ssgproject.content_rule_"
 TARGETS = {"wall": 1 / 20, "memory_mb": 150.0}
+OSCAP_CONTENT = (
+    "OpenSCAP's content is ComplianceAsCode's, built outside the repository with"
+    " `./build_product --datastream-only debian12` (openscap-scanner and lynis from apt)."
+)
 EXPLAINED: dict[str, str] = {
     "svc.rsync": "deliberate: the benchmark item asks that rsync is not in use (package absent, or its service neither"
     " enabled nor running); rampart passes an installed but disabled rsync, the OpenSCAP content fails on the"
@@ -154,7 +158,7 @@ def report_text(
             for name, m in rows
         ],
     )
-    lines = [body, "", f"rampart evaluated {rules} rules.", *verdicts(ours, oscap, lynis)]
+    lines = [body, "", f"rampart evaluated {rules} rules. {OSCAP_CONTENT}", *verdicts(ours, oscap, lynis)]
     if compared is not None:
         agreed, differences = compared
         lines += [
