@@ -17,6 +17,7 @@ import typer
 
 from rampart.cli.remote import (
     FormatOption,
+    HostArgument,
     OutputFormat,
     ServerOption,
     TokenOption,
@@ -28,8 +29,6 @@ from rampart.cli.remote import (
     width,
 )
 from rampart.errors import UsageError
-
-HostArgument = Annotated[str, typer.Argument(help="Host id (h-...) or hostname.")]
 
 
 class ChangeStatus(enum.StrEnum):

@@ -143,8 +143,6 @@ def rules_command(
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.AUTO,
 ) -> None:
     """The rules (of a profile, or all shipped ones): id, severity, benchmark ids, check type, title."""
-    from rampart.harden.ruleset import load_rules
-
     ruleset = _ruleset(rules)
     chosen = _profile(profile, tailoring, rules, ruleset) if profile or tailoring else None
     listed = list(chosen.rules) if chosen else list(ruleset.rules.values())
@@ -152,7 +150,6 @@ def rules_command(
         emit_json([_rule_json(rule) for rule in listed])
         return
     _table(("rule", "severity", "cis", "check", "title"), [_rule_row(rule, chosen) for rule in listed])
-    del load_rules
 
 
 @app.command("fix")

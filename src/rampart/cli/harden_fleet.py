@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,6 +13,7 @@ import typer
 
 from rampart.cli.remote import (
     FormatOption,
+    HostArgument,
     OutputFormat,
     ServerOption,
     TokenOption,
@@ -24,19 +24,11 @@ from rampart.cli.remote import (
     wants_json,
     width,
 )
+from rampart.harden.model import Status
 
-HostArgument = Annotated[str, typer.Argument(help="Host id (h-...) or hostname.")]
 ProfileFilter = Annotated[
     str | None, typer.Option("--profile", help="Only this profile.", show_default=False)
 ]
-
-
-class RuleStatus(enum.StrEnum):
-    FAIL = "fail"
-    ERROR = "error"
-    MANUAL = "manual"
-    NA = "na"
-    PASS = "pass"  # noqa: S105 - a status word, not a password
 
 
 def register(app: typer.Typer) -> None:
@@ -66,8 +58,8 @@ def hosts_command(
 
 def failing_command(
     status: Annotated[
-        RuleStatus, typer.Option("--status", help="Which status to count (default: failing).")
-    ] = RuleStatus.FAIL,
+        Status, typer.Option("--status", help="Which status to count (default: failing).")
+    ] = Status.FAIL,
     profile: ProfileFilter = None,
     server: ServerOption = None,
     token: TokenOption = None,

@@ -14,6 +14,7 @@ import typer
 
 from rampart.cli.remote import (
     FormatOption,
+    HostArgument,
     OutputFormat,
     ServerOption,
     TagOption,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Enrolled hosts: list, inspect, revoke, scan.", no_args_is_help=True)
 
-HostArgument = Annotated[str, typer.Argument(help="Host id (h-...) or hostname.")]
 _HOST_ID = re.compile(r"h-[0-9a-f]{16}")
 
 

@@ -46,6 +46,7 @@ TokenOption = Annotated[
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="auto: a table on a terminal, JSON when piped.")
 ]
+HostArgument = Annotated[str, typer.Argument(help="Host id (h-...) or hostname.")]
 TagOption = Annotated[
     list[str] | None,
     typer.Option("--tag", help="k=v (repeatable, or comma-separated).", show_default=False),

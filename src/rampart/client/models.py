@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from rampart.client.shape import Reader, as_list, as_object
 from rampart.model import Severity
 
+T = TypeVar("T")
+
 
 def to_json(value: object) -> Any:
     """Plain JSON values for a model, a list of models, or anything already plain."""
@@ -311,6 +313,13 @@ def _severity(r: Reader) -> Severity:
     return Severity.__members__.get(name, Severity.UNKNOWN)
 
 
+def _page(value: object, what: str, item: str, read: Callable[[object, str], T]) -> tuple[int, tuple[T, ...]]:
+    """A listing page's total and its items, each read by ``read`` (named ``item N`` in errors)."""
+    r = as_object(value, what)
+    items = as_list(r.data.get("items"), f"{what}.items")
+    return r.integer("total"), tuple(read(v, f"{item} {i}") for i, v in enumerate(items))
+
+
 @dataclass(frozen=True)
 class FindingsPage:
     """One page of ``GET /findings``."""
@@ -320,11 +329,8 @@ class FindingsPage:
 
     @classmethod
     def from_json(cls, value: object) -> FindingsPage:
-        r = as_object(value, "findings page")
-        items = as_list(r.data.get("items"), "findings page.items")
-        return cls(
-            r.integer("total"), tuple(Finding.from_json(v, f"finding {i}") for i, v in enumerate(items))
-        )
+        total, items = _page(value, "findings page", "finding", Finding.from_json)
+        return cls(total, items)
 
 
 @dataclass(frozen=True)
@@ -602,12 +608,8 @@ class ImageFindingsPage:
 
     @classmethod
     def from_json(cls, value: object) -> ImageFindingsPage:
-        r = as_object(value, "image findings page")
-        items = as_list(r.data.get("items"), "image findings page.items")
-        return cls(
-            r.integer("total"),
-            tuple(ImageFinding.from_json(v, f"image finding {i}") for i, v in enumerate(items)),
-        )
+        total, items = _page(value, "image findings page", "image finding", ImageFinding.from_json)
+        return cls(total, items)
 
 
 @dataclass(frozen=True)
@@ -714,11 +716,8 @@ class FimChangesPage:
 
     @classmethod
     def from_json(cls, value: object) -> FimChangesPage:
-        r = as_object(value, "fim changes page")
-        items = as_list(r.data.get("items"), "fim changes page.items")
-        return cls(
-            r.integer("total"), tuple(FimChange.from_json(v, f"fim change {i}") for i, v in enumerate(items))
-        )
+        total, items = _page(value, "fim changes page", "fim change", FimChange.from_json)
+        return cls(total, items)
 
 
 @dataclass(frozen=True)
@@ -827,11 +826,8 @@ class HardenRunsPage:
 
     @classmethod
     def from_json(cls, value: object) -> HardenRunsPage:
-        r = as_object(value, "harden runs page")
-        items = as_list(r.data.get("items"), "harden runs page.items")
-        return cls(
-            r.integer("total"), tuple(HardenRun.from_json(v, f"harden run {i}") for i, v in enumerate(items))
-        )
+        total, items = _page(value, "harden runs page", "harden run", HardenRun.from_json)
+        return cls(total, items)
 
 
 @dataclass(frozen=True)
@@ -883,9 +879,6 @@ class CaInfo:
     def from_json(cls, value: object) -> CaInfo:
         r = as_object(value, "ca")
         return cls(r.text("certificate_pem"), r.text("sha256"))
-
-
-T = TypeVar("T")
 
 
 def list_of(value: object, what: str, build: Callable[[object, str], T]) -> list[T]:

@@ -16,6 +16,7 @@ from rampart.harden.checks import CHECKS
 from rampart.harden.context import Context
 from rampart.harden.model import CheckSpec, HardenReport, Outcome, Rule, RuleResult, Status
 from rampart.harden.profiles import Profile
+from rampart.harden.ruleset import spec_of
 from rampart.harden.view import SystemView
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -58,13 +59,9 @@ def _lookup(name: str, variables: Mapping[str, Any]) -> Any:
 def evaluate_spec(spec: CheckSpec, context: Context) -> Outcome:
     """One check (or combinator) evaluated; parameters are substituted first."""
     if spec.type in COMBINATORS:
-        parts = [evaluate_spec(_as_spec(item), context) for item in spec.params.get("checks", ())]
+        parts = [evaluate_spec(spec_of(item), context) for item in spec.params.get("checks", ())]
         return COMBINATORS[spec.type](parts)
     return CHECKS[spec.type].run(substitute(dict(spec.params), context.variables), context)
-
-
-def _as_spec(raw: Mapping[str, Any]) -> CheckSpec:
-    return CheckSpec(str(raw["type"]), {key: value for key, value in raw.items() if key != "type"})
 
 
 def _evidence(parts: Sequence[Outcome]) -> tuple[str, ...]:
